@@ -1,0 +1,337 @@
+/**
+ * RFC 6940 §6.3.1 presentation-language primitives: fixed-width big-endian integers and
+ * variable-length vectors whose length prefix is as wide as the declared maximum needs
+ * (`<0..2^8-1>` → 1 byte, `<0..2^16-1>` → 2, `<0..2^24-1>` → 3, `<0..2^32-1>` → 4).
+ *
+ * {@link Writer} writes into a caller's buffer at an offset (size first, allocate once);
+ * {@link Reader} checks bounds before every read, enforces every vector's maximum and returns
+ * views (subarrays) of the input, never copies. Everything it throws is a
+ * {@link ReloadError} with `Error_Invalid_Message` semantics naming field and offset.
+ */
+import { invalidMessage, ReloadError } from './errors.js';
+
+/** Width in bytes of a vector length prefix: 1, 2, 3 or 4 (§6.3.1). */
+export type PrefixWidth = 1 | 2 | 3 | 4;
+
+/** Largest length a prefix of this width can express (2^(8·width) − 1). */
+export function maxForWidth(width: PrefixWidth): number {
+  return width === 4 ? 0xffffffff : (1 << (8 * width)) - 1;
+}
+
+/** An encoder/decoder trio for one wire type (house style §1). */
+export interface Codec<T> {
+  /** Exact number of bytes `encode` will write for `value`. */
+  encodedLength(value: T): number;
+  /** Writes `value` at the writer's position; throws ReloadError (local code) if unencodable. */
+  encode(value: T, w: Writer): void;
+  /** Reads one value at the reader's position; throws ReloadError(Error_Invalid_Message). */
+  decode(r: Reader): T;
+}
+
+/** Thrown by encoders for values that cannot be represented (a programming error upstream). */
+export function unencodable(field: string, why: string): ReloadError {
+  return new ReloadError('WIRE_UNENCODABLE', `${field}: ${why}`, { field });
+}
+
+/** Sequential big-endian writer into a caller-provided buffer. */
+export class Writer {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  /** Current absolute offset in `buf`. */
+  pos: number;
+  /** Offset after the last byte this writer may write. */
+  readonly end: number;
+
+  constructor(buf: Uint8Array, offset = 0, end = buf.length) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = offset;
+    this.end = end;
+  }
+
+  private room(n: number, field: string): void {
+    if (this.pos + n > this.end) {
+      throw unencodable(field, `buffer too small: need ${n} bytes at offset ${this.pos}`);
+    }
+  }
+
+  u8(v: number, field = 'uint8'): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw unencodable(field, `${v} is not a uint8`);
+    this.room(1, field);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number, field = 'uint16'): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff)
+      throw unencodable(field, `${v} is not a uint16`);
+    this.room(2, field);
+    this.view.setUint16(this.pos, v);
+    this.pos += 2;
+  }
+
+  u24(v: number, field = 'uint24'): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffff)
+      throw unencodable(field, `${v} is not a uint24`);
+    this.room(3, field);
+    this.buf[this.pos] = v >>> 16;
+    this.view.setUint16(this.pos + 1, v & 0xffff);
+    this.pos += 3;
+  }
+
+  u32(v: number, field = 'uint32'): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+      throw unencodable(field, `${v} is not a uint32`);
+    this.room(4, field);
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+
+  u64(v: bigint, field = 'uint64'): void {
+    if (v < 0n || v > 0xffffffffffffffffn) throw unencodable(field, `${v} is not a uint64`);
+    this.room(8, field);
+    this.view.setBigUint64(this.pos, v);
+    this.pos += 8;
+  }
+
+  /** Unsigned integer of `width` bytes (a length prefix). */
+  uint(width: PrefixWidth, v: number, field: string): void {
+    switch (width) {
+      case 1:
+        return this.u8(v, field);
+      case 2:
+        return this.u16(v, field);
+      case 3:
+        return this.u24(v, field);
+      case 4:
+        return this.u32(v, field);
+    }
+  }
+
+  /** Raw bytes, no prefix (fixed-size fields such as `NodeId`, `uint128`). */
+  bytes(b: Uint8Array, field = 'bytes'): void {
+    this.room(b.length, field);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Fixed-size opaque field: exactly `size` bytes required. */
+  fixed(b: Uint8Array, size: number, field: string): void {
+    if (b.length !== size) throw unencodable(field, `must be ${size} bytes, got ${b.length}`);
+    this.bytes(b, field);
+  }
+
+  /** `opaque x<min..max>`: length prefix of `width` bytes, then the bytes. */
+  opaque(
+    b: Uint8Array,
+    width: PrefixWidth,
+    field: string,
+    max = maxForWidth(width),
+    min = 0,
+  ): void {
+    if (b.length > max || b.length < min)
+      throw unencodable(field, `length ${b.length} outside <${min}..${max}>`);
+    this.uint(width, b.length, field);
+    this.bytes(b, field);
+  }
+
+  /**
+   * A vector of structures: writes a `width`-byte length prefix equal to `length` (computed by
+   * the caller from encodedLength), then calls `body`, and checks that exactly `length` bytes
+   * were written.
+   */
+  vector(
+    width: PrefixWidth,
+    length: number,
+    field: string,
+    body: () => void,
+    max = maxForWidth(width),
+  ): void {
+    if (length > max) throw unencodable(field, `length ${length} exceeds maximum ${max}`);
+    this.uint(width, length, field);
+    const start = this.pos;
+    body();
+    if (this.pos - start !== length) {
+      throw unencodable(field, `wrote ${this.pos - start} bytes, expected ${length}`);
+    }
+  }
+}
+
+/** Bounds-checked big-endian reader over a byte range; every read names its field. */
+export class Reader {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  /** Current absolute offset in `buf`. */
+  pos: number;
+  /** Absolute offset one past the last readable byte. */
+  end: number;
+
+  constructor(buf: Uint8Array, offset = 0, end = buf.length) {
+    if (offset < 0 || end > buf.length || offset > end) {
+      throw invalidMessage('buffer', offset, `bad range [${offset}, ${end}) of ${buf.length}`);
+    }
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = offset;
+    this.end = end;
+  }
+
+  /** Bytes left before `end`. */
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  need(n: number, field: string): void {
+    if (this.pos + n > this.end) {
+      throw invalidMessage(field, this.pos, `needs ${n} bytes, only ${this.end - this.pos} left`);
+    }
+  }
+
+  u8(field: string): number {
+    this.need(1, field);
+    return this.buf[this.pos++];
+  }
+
+  u16(field: string): number {
+    this.need(2, field);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u24(field: string): number {
+    this.need(3, field);
+    const v = (this.buf[this.pos] << 16) | this.view.getUint16(this.pos + 1);
+    this.pos += 3;
+    return v;
+  }
+
+  u32(field: string): number {
+    this.need(4, field);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(field: string): bigint {
+    this.need(8, field);
+    const v = this.view.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  uint(width: PrefixWidth, field: string): number {
+    switch (width) {
+      case 1:
+        return this.u8(field);
+      case 2:
+        return this.u16(field);
+      case 3:
+        return this.u24(field);
+      case 4:
+        return this.u32(field);
+    }
+  }
+
+  /** `n` raw bytes as a view of the input (no copy). */
+  bytes(n: number, field: string): Uint8Array {
+    this.need(n, field);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /** `opaque x<min..max>` as a view: prefix of `width` bytes, then that many bytes. */
+  opaque(width: PrefixWidth, field: string, max = maxForWidth(width), min = 0): Uint8Array {
+    const at = this.pos;
+    const len = this.uint(width, field);
+    if (len > max || len < min) {
+      throw invalidMessage(field, at, `length ${len} outside <${min}..${max}>`);
+    }
+    return this.bytes(len, field);
+  }
+
+  /**
+   * Reads a length prefix and returns a sub-reader confined to that many bytes; this reader
+   * skips past them. Use {@link Reader.done} on the sub-reader to require full consumption.
+   */
+  sub(width: PrefixWidth, field: string, max = maxForWidth(width), min = 0): Reader {
+    const at = this.pos;
+    const len = this.uint(width, field);
+    if (len > max || len < min) {
+      throw invalidMessage(field, at, `length ${len} outside <${min}..${max}>`);
+    }
+    return this.take(len, field);
+  }
+
+  /** A sub-reader over the next `len` bytes; this reader skips past them. */
+  take(len: number, field: string): Reader {
+    this.need(len, field);
+    const r = new Reader(this.buf, this.pos, this.pos + len);
+    this.pos += len;
+    return r;
+  }
+
+  /** Decodes elements until the reader is exhausted (vector of structures). */
+  list<T>(decode: (r: Reader) => T, maxCount = Infinity, field = 'vector'): T[] {
+    const out: T[] = [];
+    while (this.pos < this.end) {
+      if (out.length >= maxCount) {
+        throw invalidMessage(field, this.pos, `more than ${maxCount} elements`);
+      }
+      out.push(decode(this));
+    }
+    return out;
+  }
+
+  /** Requires that every byte was consumed (no trailing bytes in a structure). */
+  done(field: string): void {
+    if (this.pos !== this.end) {
+      throw invalidMessage(field, this.pos, `${this.end - this.pos} trailing bytes`);
+    }
+  }
+}
+
+/** Encodes `value` into a fresh buffer of exactly `codec.encodedLength(value)` bytes. */
+export function encodeToBytes<T>(codec: Codec<T>, value: T): Uint8Array {
+  const out = new Uint8Array(codec.encodedLength(value));
+  const w = new Writer(out);
+  codec.encode(value, w);
+  if (w.pos !== out.length) {
+    throw unencodable('encodedLength', `encoded ${w.pos} bytes, encodedLength said ${out.length}`);
+  }
+  return out;
+}
+
+/**
+ * Encodes `value` into `buf` at `offset`; returns the offset after the last byte written.
+ * @throws ReloadError('WIRE_UNENCODABLE') when the buffer is too small or a value is out of range.
+ */
+export function encodeInto<T>(codec: Codec<T>, value: T, buf: Uint8Array, offset = 0): number {
+  const w = new Writer(buf, offset);
+  codec.encode(value, w);
+  return w.pos;
+}
+
+/**
+ * Decodes exactly one value occupying all of `buf[offset, end)`.
+ * @throws ReloadError(Error_Invalid_Message) on truncation, bad values or trailing bytes.
+ */
+export function decodeExact<T>(
+  codec: Codec<T>,
+  buf: Uint8Array,
+  offset = 0,
+  end = buf.length,
+  field = 'message',
+): T {
+  const r = new Reader(buf, offset, end);
+  const v = codec.decode(r);
+  r.done(field);
+  return v;
+}
+
+/** Byte-wise equality of two arrays (constant-time is not needed for wire data). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
