@@ -1,0 +1,144 @@
+/**
+ * A whole RELOAD message (RFC 6940 §6.3): ForwardingHeader ‖ MessageContents ‖ SecurityBlock.
+ *
+ * {@link encodeMessage} sizes everything first and allocates once, writing the total into
+ * `ForwardingHeader.length`. {@link decodeMessage} returns views into the input and also the
+ * exact MessageContents bytes, which the §6.3.4 signature covers:
+ * `overlay ‖ transaction_id ‖ MessageContents ‖ SignerIdentity`
+ * (see {@link messageSignatureInput}).
+ */
+import { Reader, Writer, unencodable } from './codec.js';
+import { FRAGMENT_UNFRAGMENTED } from './constants.js';
+import { invalidMessage } from './errors.js';
+import {
+  decodeForwardingHeaderFrom,
+  encodeForwardingHeader,
+  type ForwardingHeader,
+  forwardingHeaderLength,
+  fragmentInfo,
+  type WireOptions,
+} from './forwarding-header.js';
+import { type MessageContents, MessageContentsCodec } from './message-contents.js';
+import {
+  type SecurityBlock,
+  SecurityBlockCodec,
+  type SignerIdentity,
+  SignerIdentityCodec,
+} from './security-block.js';
+
+/** RFC 6940 §6.3 message. */
+export interface Message {
+  forwardingHeader: ForwardingHeader;
+  messageContents: MessageContents;
+  securityBlock: SecurityBlock;
+}
+
+/** A decoded message plus the byte ranges a receiver needs. */
+export interface DecodedMessage extends Message {
+  /** Exact MessageContents bytes (a view of the input): the signed part (§6.3.4). */
+  contentsBytes: Uint8Array;
+  /** Bytes of the ForwardingHeader (offset of MessageContents). */
+  headerLength: number;
+}
+
+/** Total encoded size of `msg` in bytes (what ForwardingHeader.length will say). */
+export function messageLength(msg: Message): number {
+  return (
+    forwardingHeaderLength(msg.forwardingHeader) +
+    MessageContentsCodec.encodedLength(msg.messageContents) +
+    SecurityBlockCodec.encodedLength(msg.securityBlock)
+  );
+}
+
+/**
+ * Encodes a whole message into one freshly allocated buffer. `forwardingHeader.length` is
+ * ignored and written as the real total (§6.3.2).
+ * @throws ReloadError('WIRE_UNENCODABLE') when a field is out of range.
+ */
+export function encodeMessage(msg: Message, opts?: WireOptions): Uint8Array {
+  const total = messageLength(msg);
+  const out = new Uint8Array(total);
+  const w = new Writer(out);
+  encodeForwardingHeader(msg.forwardingHeader, w, opts, total);
+  MessageContentsCodec.encode(msg.messageContents, w);
+  SecurityBlockCodec.encode(msg.securityBlock, w);
+  if (w.pos !== total) throw unencodable('Message', `wrote ${w.pos} of ${total} bytes`);
+  return out;
+}
+
+/**
+ * Decodes a whole, unfragmented message. Requires `ForwardingHeader.length` to equal
+ * `bytes.length`, `fragment` to say "last, offset 0" (§6.7: reassemble fragments first), and
+ * no bytes after the SecurityBlock. Returned byte fields are views of `bytes`: copy what you
+ * keep beyond the message.
+ * @throws ReloadError(Error_Invalid_Message) naming the field and offset that failed.
+ */
+export function decodeMessage(bytes: Uint8Array, opts?: WireOptions): DecodedMessage {
+  const r = new Reader(bytes);
+  const forwardingHeader = decodeForwardingHeaderFrom(r, opts);
+  if (forwardingHeader.length !== bytes.length) {
+    throw invalidMessage(
+      'ForwardingHeader.length',
+      16,
+      `says ${forwardingHeader.length} bytes, message has ${bytes.length}`,
+    );
+  }
+  if (!fragmentInfo(forwardingHeader.fragment).whole) {
+    throw invalidMessage(
+      'ForwardingHeader.fragment',
+      12,
+      `0x${forwardingHeader.fragment.toString(16)} is a fragment; reassemble first`,
+    );
+  }
+  const headerLength = r.pos;
+  const messageContents = MessageContentsCodec.decode(r);
+  const contentsBytes = bytes.subarray(headerLength, r.pos);
+  const securityBlock = SecurityBlockCodec.decode(r);
+  r.done('Message');
+  return { forwardingHeader, messageContents, securityBlock, contentsBytes, headerLength };
+}
+
+/** Encodes MessageContents alone (what a signer signs, §6.3.4). */
+export function encodeMessageContents(c: MessageContents): Uint8Array {
+  const out = new Uint8Array(MessageContentsCodec.encodedLength(c));
+  MessageContentsCodec.encode(c, new Writer(out));
+  return out;
+}
+
+/**
+ * The §6.3.4 message signature input: `overlay (uint32) ‖ transaction_id (uint64) ‖
+ * MessageContents ‖ SignerIdentity`, as one new buffer.
+ */
+export function messageSignatureInput(
+  overlay: number,
+  transactionId: bigint,
+  contentsBytes: Uint8Array,
+  identity: SignerIdentity,
+): Uint8Array {
+  const idLen = SignerIdentityCodec.encodedLength(identity);
+  const out = new Uint8Array(12 + contentsBytes.length + idLen);
+  const w = new Writer(out);
+  w.u32(overlay, 'ForwardingHeader.overlay');
+  w.u64(transactionId, 'ForwardingHeader.transaction_id');
+  w.bytes(contentsBytes, 'MessageContents');
+  SignerIdentityCodec.encode(identity, w);
+  return out;
+}
+
+/** A fresh header for a new message; lists empty, TTL 100, unfragmented (§6.3.2). */
+export function newForwardingHeader(
+  fields: Pick<ForwardingHeader, 'overlay' | 'transactionId' | 'destinationList'> &
+    Partial<ForwardingHeader>,
+): ForwardingHeader {
+  return {
+    configurationSequence: 0,
+    version: 0x0a,
+    ttl: 100,
+    fragment: FRAGMENT_UNFRAGMENTED,
+    length: 0,
+    maxResponseLength: 0,
+    viaList: [],
+    options: [],
+    ...fields,
+  };
+}
