@@ -12,3 +12,4 @@ export * from './message-contents.js';
 export * from './message.js';
 export * from './framing.js';
 export * from './fragmentation.js';
+export * from './storage/index.js';

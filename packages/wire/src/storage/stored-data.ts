@@ -1,0 +1,76 @@
+/**
+ * RFC 6940 §7 StoredData: the unit of stored data.
+ *
+ * ```
+ * struct { uint32 length; uint64 storage_time; uint32 lifetime;
+ *          StoredDataValue value; Signature signature; } StoredData;
+ * ```
+ * `length` counts the bytes after itself and is computed by the encoder; the decoder checks
+ * that the structure fills exactly `length` bytes.
+ */
+import { type Codec, type Reader } from '../codec.js';
+import { type Signature, SignatureCodec } from '../security-block.js';
+import { type StoredDataModel, type StoredDataValue, storedDataValueCodec } from './data-value.js';
+
+/** §7 StoredData (without its `length`, which is derived). */
+export interface StoredData {
+  /** Milliseconds since 1970-01-01T00:00:00Z, not counting leap seconds (uint64). */
+  storageTime: bigint;
+  /** Validity in seconds from the time the storing peer receives the StoreReq (uint32). */
+  lifetime: number;
+  /** The value, tagged with its data model. */
+  value: StoredDataValue;
+  /** §7.1 data signature (the synthetic "none"/{0,0}/empty one for nonexistent values). */
+  signature: Signature;
+}
+
+/** Bytes after the `length` field: 8 + 4 + value + signature. */
+function innerLength(v: StoredData): number {
+  return (
+    8 +
+    4 +
+    storedDataValueCodec(v.value.model).encodedLength(v.value) +
+    SignatureCodec.encodedLength(v.signature)
+  );
+}
+
+function makeStoredDataCodec(model: StoredDataModel): Codec<StoredData> {
+  const valueCodec = storedDataValueCodec(model);
+  return {
+    encodedLength: (v) => 4 + innerLength(v),
+    encode(v, w) {
+      w.vector(4, innerLength(v), 'StoredData.length', () => {
+        w.u64(v.storageTime, 'StoredData.storage_time');
+        w.u32(v.lifetime, 'StoredData.lifetime');
+        valueCodec.encode(v.value, w);
+        SignatureCodec.encode(v.signature, w);
+      });
+    },
+    decode(r: Reader) {
+      const body = r.sub(4, 'StoredData.length');
+      const storageTime = body.u64('StoredData.storage_time');
+      const lifetime = body.u32('StoredData.lifetime');
+      const value = valueCodec.decode(body);
+      const signature = SignatureCodec.decode(body);
+      body.done('StoredData');
+      return { storageTime, lifetime, value, signature };
+    },
+  };
+}
+
+const codecs = new Map<StoredDataModel, Codec<StoredData>>([
+  ['SINGLE', makeStoredDataCodec('SINGLE')],
+  ['ARRAY', makeStoredDataCodec('ARRAY')],
+  ['DICTIONARY', makeStoredDataCodec('DICTIONARY')],
+]);
+
+/**
+ * The §7 StoredData codec for a Kind of data model `model`.
+ * @throws ReloadError(Error_Invalid_Message) on decode errors; `WIRE_UNENCODABLE` when a
+ *   value's model differs from `model` or a field is out of range.
+ */
+export function storedDataCodec(model: StoredDataModel): Codec<StoredData> {
+  const c = codecs.get(model);
+  if (c === undefined) throw new RangeError(`unknown data model ${String(model)}`);
+  return c;
+}
