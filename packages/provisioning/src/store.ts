@@ -1,0 +1,862 @@
+/**
+ * ProvisioningStore: the per-overlay records the configuration, enrollment and OAM servers
+ * share, persisted on `level` (classic-level) in a data directory, with private keys in PEM
+ * files of mode 0600 beside it.
+ *
+ * Data directory layout:
+ * ```
+ * DIR/db/                          level database (overlays, users, configuration, signers, certificates)
+ * DIR/services-ca.pem, .key        CA of the HTTPS server certificates (give it to clients)
+ * DIR/overlays/NAME/root-cert.pem  overlay CA (the configuration's root-cert), root-key.pem
+ * DIR/overlays/NAME/signer-N.pem   configuration signer certificates (history), signer-N.key
+ * DIR/overlays/NAME/oam-ca.pem     OAM CA, oam-ca.key; oam-client.pem / oam-client.key
+ * DIR/overlays/NAME/https.pem      HTTPS server certificate for NAME, https.key
+ * ```
+ */
+import { mkdir, readFile, writeFile, chmod, access } from 'node:fs/promises';
+import { randomBytes, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import bcrypt from 'bcryptjs';
+import { ReloadError } from '@reload/wire';
+import {
+  createCertificateAuthority,
+  derToPem,
+  generatePrivateKey,
+  issueLeafCertificate,
+  issueOverlayCertificate,
+  pemToDer,
+  readCsr,
+  type CertifiedKey,
+  type KeyAlgorithm,
+} from './pki.js';
+import {
+  applyServerFields,
+  checkNakedConfigurationUpdate,
+  defaultNakedConfiguration,
+  nextSequence,
+  parseNakedConfiguration,
+  type UpdateCheckOptions,
+} from './naked-config.js';
+import { signNakedConfiguration } from './signing.js';
+import { isValidOverlayName, isValidUserName } from './names.js';
+
+const DAY_MS = 86_400_000;
+
+/** Paths (absolute) of the PEM files of one overlay. */
+export interface OverlayFiles {
+  /** Overlay CA certificate (the configuration's root-cert). */
+  rootCert: string;
+  /** Overlay CA private key (0600). */
+  rootKey: string;
+  /** OAM CA certificate. */
+  oamCa: string;
+  /** OAM CA private key (0600). */
+  oamCaKey: string;
+  /** OAM client certificate. */
+  oamClientCert: string;
+  /** OAM client private key (0600). */
+  oamClientKey: string;
+  /** HTTPS server certificate for the overlay name, issued by the services CA. */
+  httpsCert: string;
+  /** HTTPS server private key (0600). */
+  httpsKey: string;
+}
+
+/** The persistent record of one hosted overlay. */
+export interface OverlayRecord {
+  /** Overlay name (instance-name, a DNS name). */
+  name: string;
+  /** Subject DN of the overlay CA. */
+  subject: string;
+  /** ISO time of provisioning. */
+  createdAt: string;
+  /** Key algorithm used for the overlay's keys. */
+  keyAlgorithm: KeyAlgorithm;
+  /** The enrollment-server URL the server manages in the configuration. */
+  enrollmentServer: string;
+  /** HTTPS port clients use (in enrollment-server and the OAM URL). */
+  publicPort: number;
+  /** The configuration signer's Node-ID (hex); constant across signer renewals. */
+  signerNodeId: string;
+  /** PEM file paths. */
+  files: OverlayFiles;
+}
+
+/** One configuration signer certificate in the history. */
+export interface SignerRecord {
+  /** Index in the history (1, 2, …). */
+  index: number;
+  /** Certificate PEM path. */
+  certPath: string;
+  /** Private key PEM path (0600). */
+  keyPath: string;
+  /** notBefore, ms since epoch. */
+  notBefore: number;
+  /** notAfter, ms since epoch (the configuration's expiration). */
+  notAfter: number;
+  /** Creation time, ms since epoch. */
+  createdAt: number;
+}
+
+/** A user that may enroll. */
+export interface UserRecord {
+  /** Account name. */
+  name: string;
+  /** bcrypt hash of the password. */
+  hash: string;
+  /** ISO creation time. */
+  createdAt: string;
+  /** Node-IDs (hex) given to this user so far (returned again on re-enrollment, §11.3). */
+  nodeIds: string[];
+}
+
+/** An issued overlay certificate. */
+export interface IssuedCertificateRecord {
+  /** Serial number, hex. */
+  serial: string;
+  /** Account that enrolled. */
+  username: string;
+  /** rfc822Name in the certificate. */
+  userName: string;
+  /** Node-IDs (hex). */
+  nodeIds: string[];
+  /** ISO issue time. */
+  issuedAt: string;
+  /** ISO notAfter. */
+  notAfter: string;
+  /** The certificate, base64 DER. */
+  certificate: string;
+}
+
+/** What {@link ProvisioningStore.provisionOverlay} wrote (the CLI prints it as JSON). */
+export interface ProvisionResult {
+  /** Overlay name. */
+  overlay: string;
+  /** Overlay CA certificate PEM path (root-cert). */
+  rootCert: string;
+  /** Services CA PEM path (for `curl --cacert`). */
+  servicesCa: string;
+  /** OAM CA PEM path. */
+  oamCa: string;
+  /** OAM client certificate PEM path. */
+  oamClientCert: string;
+  /** OAM client key PEM path. */
+  oamClientKey: string;
+  /** Base URL of the overlay's OAM API. */
+  oamUrl: string;
+  /** URL of the configuration document. */
+  configurationUrl: string;
+  /** Enrollment URL. */
+  enrollmentUrl: string;
+  /** The data directory. */
+  dataDir: string;
+}
+
+/** Options of {@link ProvisioningStore.open}. */
+export interface StoreOptions {
+  /** bcrypt cost for new password hashes (default 10, never below 10). */
+  bcryptCost?: number;
+  /** Signer renewal period in ms (default 30 days); a signer is valid for twice this. */
+  signerRenewalMs?: number;
+  /** Validity of issued overlay certificates in ms (default 365 days). */
+  certificateValidityMs?: number;
+  /** Largest `nodeids` an enrollment may ask for (default 5). */
+  maxNodeIdsPerRequest?: number;
+}
+
+/** Options of {@link ProvisioningStore.provisionOverlay}. */
+export interface ProvisionOptions {
+  /** Overlay name (a DNS name). */
+  overlay: string;
+  /** Subject DN of the overlay CA, e.g. `"C=US, O=Example, CN=overlay.example.org"`. */
+  subject: string;
+  /** HTTPS port clients will use (default 8443). */
+  port?: number;
+  /** Key algorithm (default RSA-2048). */
+  keyAlgorithm?: KeyAlgorithm;
+}
+
+/** RFC 6940 §11.3 403 tokens. */
+export type EnrollmentToken =
+  'failed_authentication' | 'username_not_available' | 'Node-IDs_not_available' | 'bad_CSR';
+
+/** An enrollment refused with one of the §11.3 tokens (answered as 403 text/plain). */
+export class EnrollmentError extends ReloadError {
+  /** The §11.3 token. */
+  readonly token: EnrollmentToken;
+  constructor(token: EnrollmentToken, message: string) {
+    super('ENROLLMENT_REFUSED', message);
+    this.token = token;
+  }
+}
+
+/** An enrollment request (§11.3 form fields). */
+export interface EnrollmentRequest {
+  /** Form field `username`. */
+  username?: string | undefined;
+  /** Form field `password`. */
+  password?: string | undefined;
+  /** Form field `nodeids` (number of Node-IDs wanted; default 1). */
+  nodeids?: string | undefined;
+  /** Form field `csr`: PKCS#10 in DER or PEM. */
+  csr?: Uint8Array | undefined;
+}
+
+/** Result of an enrollment. */
+export interface EnrollmentResult {
+  /** DER bytes of the certificate. */
+  certificate: Uint8Array;
+  /** Node-IDs placed in it. */
+  nodeIds: Uint8Array[];
+  /** rfc822Name placed in it. */
+  userName: string;
+}
+
+interface OverlayState {
+  record: OverlayRecord;
+  rootCa: CertifiedKey;
+  oamCa: X509Certificate;
+  signer: CertifiedKey;
+  signerRecord: SignerRecord;
+  naked: string;
+  signed: string;
+  lock: Promise<unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+async function writePem(path: string, text: string, secret: boolean): Promise<void> {
+  await writeFile(path, text, { mode: secret ? 0o600 : 0o644 });
+  await chmod(path, secret ? 0o600 : 0o644);
+}
+
+function keyPem(k: KeyObject): string {
+  return k.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+async function loadCertifiedKey(certPath: string, keyPath: string): Promise<CertifiedKey> {
+  const [c, k] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
+  return { certificate: pemToDer(c), privateKey: createPrivateKey(k) };
+}
+
+function overlayUrl(overlay: string, port: number): string {
+  return port === 443 ? `https://${overlay}` : `https://${overlay}:${port}`;
+}
+
+/** The enrollment URL this server uses for an overlay and port. */
+export function enrollmentUrlFor(overlay: string, port: number): string {
+  return `${overlayUrl(overlay, port)}/enrollment`;
+}
+
+/**
+ * The shared per-overlay records. One instance per data directory and process (level locks
+ * the database: a second process, e.g. `provision` while `start` runs, gets `DATA_DIR_IN_USE`).
+ */
+export class ProvisioningStore {
+  /** Absolute data directory. */
+  readonly dataDir: string;
+  private readonly db: ClassicLevel<string, Json>;
+  private readonly opts: Required<StoreOptions>;
+  private readonly states = new Map<string, Promise<OverlayState>>();
+  private dummyHash: string | undefined;
+  private readonly reservedNodeIds = new Set<string>();
+
+  private constructor(
+    dataDir: string,
+    db: ClassicLevel<string, Json>,
+    opts: Required<StoreOptions>,
+  ) {
+    this.dataDir = dataDir;
+    this.db = db;
+    this.opts = opts;
+  }
+
+  /**
+   * Opens (creating if needed) the data directory.
+   * @throws ReloadError `DATA_DIR_IN_USE` when another process holds the database;
+   *   `BAD_OPTION` for a bcrypt cost below 10.
+   */
+  static async open(dataDir: string, opts: StoreOptions = {}): Promise<ProvisioningStore> {
+    const full: Required<StoreOptions> = {
+      bcryptCost: opts.bcryptCost ?? 10,
+      signerRenewalMs: opts.signerRenewalMs ?? 30 * DAY_MS,
+      certificateValidityMs: opts.certificateValidityMs ?? 365 * DAY_MS,
+      maxNodeIdsPerRequest: opts.maxNodeIdsPerRequest ?? 5,
+    };
+    if (full.bcryptCost < 10)
+      throw new ReloadError('BAD_OPTION', 'bcrypt cost must be at least 10');
+    const dir = resolve(dataDir);
+    await mkdir(join(dir, 'overlays'), { recursive: true, mode: 0o700 });
+    const db = new ClassicLevel<string, Json>(join(dir, 'db'), { valueEncoding: 'json' });
+    try {
+      await db.open();
+    } catch (cause) {
+      const c = (cause as { cause?: { code?: string } }).cause;
+      if (c?.code === 'LEVEL_LOCKED') {
+        throw new ReloadError(
+          'DATA_DIR_IN_USE',
+          `data directory ${dir} is in use by another process (a running reload-services?)`,
+          { cause },
+        );
+      }
+      throw new ReloadError(
+        'DATA_DIR_UNUSABLE',
+        `cannot open the database in ${dir}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    return new ProvisioningStore(dir, db, full);
+  }
+
+  /** Closes the database. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.states.values()]);
+    await this.db.close();
+  }
+
+  /** The effective options. */
+  get options(): Readonly<Required<StoreOptions>> {
+    return this.opts;
+  }
+
+  private sub(overlay: string, what: string) {
+    return this.db
+      .sublevel<string, Json>(`o:${overlay}`, { valueEncoding: 'json' })
+      .sublevel<string, Json>(what, {
+        valueEncoding: 'json',
+      });
+  }
+
+  private get overlaysDb() {
+    return this.db.sublevel<string, Json>('overlays', { valueEncoding: 'json' });
+  }
+
+  /** Paths of the services CA (created on first use). */
+  get servicesCaPaths(): { cert: string; key: string } {
+    return {
+      cert: join(this.dataDir, 'services-ca.pem'),
+      key: join(this.dataDir, 'services-ca.key'),
+    };
+  }
+
+  /** Loads or creates the services CA that issues the HTTPS server certificates. */
+  async servicesCa(): Promise<CertifiedKey> {
+    const p = this.servicesCaPaths;
+    try {
+      await access(p.cert);
+      return await loadCertifiedKey(p.cert, p.key);
+    } catch {
+      const ca = await createCertificateAuthority({
+        subject: 'O=reload-services, CN=reload-services CA',
+      });
+      await writePem(p.key, keyPem(ca.privateKey), true);
+      await writePem(p.cert, derToPem(ca.certificate), false);
+      return ca;
+    }
+  }
+
+  /** All hosted overlays. */
+  async listOverlays(): Promise<OverlayRecord[]> {
+    const out: OverlayRecord[] = [];
+    for await (const v of this.overlaysDb.values()) out.push(v as unknown as OverlayRecord);
+    return out;
+  }
+
+  /** The record of an overlay, or undefined. */
+  async getOverlay(name: string): Promise<OverlayRecord | undefined> {
+    const v = await this.overlaysDb.get(name.toLowerCase());
+    return v as unknown as OverlayRecord | undefined;
+  }
+
+  /**
+   * Provisions an overlay: overlay CA, configuration signer, default naked configuration
+   * (signed), OAM CA, one OAM client certificate, and an HTTPS server certificate from the
+   * services CA.
+   * @throws ReloadError `BAD_OVERLAY_NAME` (not a DNS name), `OVERLAY_EXISTS`, `BAD_SUBJECT`.
+   */
+  async provisionOverlay(o: ProvisionOptions): Promise<ProvisionResult> {
+    const name = o.overlay.toLowerCase();
+    if (!isValidOverlayName(name)) {
+      throw new ReloadError(
+        'BAD_OVERLAY_NAME',
+        `"${o.overlay}" is not a valid DNS name (labels of letters, digits and hyphens, at least two labels, at most 253 characters)`,
+      );
+    }
+    if (await this.getOverlay(name)) {
+      throw new ReloadError(
+        'OVERLAY_EXISTS',
+        `overlay "${name}" is already provisioned in ${this.dataDir}`,
+      );
+    }
+    const port = o.port ?? 8443;
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new ReloadError('BAD_OPTION', `bad port ${port}`);
+    const keyAlgorithm = o.keyAlgorithm ?? 'rsa2048';
+    const dir = join(this.dataDir, 'overlays', name);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const files: OverlayFiles = {
+      rootCert: join(dir, 'root-cert.pem'),
+      rootKey: join(dir, 'root-key.pem'),
+      oamCa: join(dir, 'oam-ca.pem'),
+      oamCaKey: join(dir, 'oam-ca.key'),
+      oamClientCert: join(dir, 'oam-client.pem'),
+      oamClientKey: join(dir, 'oam-client.key'),
+      httpsCert: join(dir, 'https.pem'),
+      httpsKey: join(dir, 'https.key'),
+    };
+    const [rootCa, oamCa, servicesCa, oamClientKey, httpsKey] = await Promise.all([
+      createCertificateAuthority({ subject: o.subject, keyAlgorithm }),
+      createCertificateAuthority({ subject: `O=${name}, OU=OAM, CN=${name} OAM CA`, keyAlgorithm }),
+      this.servicesCa(),
+      generatePrivateKey(keyAlgorithm),
+      generatePrivateKey(keyAlgorithm),
+    ]);
+    const oamClient = await issueLeafCertificate({
+      ca: oamCa,
+      subjectKey: oamClientKey,
+      subject: `O=${name}, OU=OAM, CN=oam-admin`,
+      altNames: [],
+      extendedKeyUsage: ['clientAuth'],
+      validityMs: 825 * DAY_MS,
+    });
+    const https = await issueLeafCertificate({
+      ca: servicesCa,
+      subjectKey: httpsKey,
+      subject: `CN=${name}`,
+      altNames: [{ type: 'dns', value: name }],
+      extendedKeyUsage: ['serverAuth'],
+      validityMs: 825 * DAY_MS,
+    });
+    await Promise.all([
+      writePem(files.rootKey, keyPem(rootCa.privateKey), true),
+      writePem(files.rootCert, derToPem(rootCa.certificate), false),
+      writePem(files.oamCaKey, keyPem(oamCa.privateKey), true),
+      writePem(files.oamCa, derToPem(oamCa.certificate), false),
+      writePem(files.oamClientKey, keyPem(oamClientKey), true),
+      writePem(files.oamClientCert, derToPem(oamClient), false),
+      writePem(files.httpsKey, keyPem(httpsKey), true),
+      writePem(files.httpsCert, derToPem(https), false),
+    ]);
+    const signerNodeId = randomBytes(16).toString('hex');
+    const record: OverlayRecord = {
+      name,
+      subject: o.subject,
+      createdAt: new Date().toISOString(),
+      keyAlgorithm,
+      enrollmentServer: enrollmentUrlFor(name, port),
+      publicPort: port,
+      signerNodeId,
+      files,
+    };
+    const signerRecord = await this.newSigner(record, rootCa, 1);
+    const naked = defaultNakedConfiguration({
+      overlay: name,
+      sequence: 1,
+      expiration: new Date(signerRecord.notAfter),
+      rootCert: rootCa.certificate,
+      enrollmentServer: record.enrollmentServer,
+      configurationSigner: signerNodeId,
+    });
+    const signer = await loadCertifiedKey(signerRecord.certPath, signerRecord.keyPath);
+    const signed = signNakedConfiguration(naked, signer);
+    // The overlay record goes last: it marks the overlay as provisioned.
+    await this.sub(name, 'signers').put(pad(1), signerRecord as unknown as Json);
+    await this.sub(name, 'config').put('current', { naked, signed });
+    await this.overlaysDb.put(name, record as unknown as Json);
+    return {
+      overlay: name,
+      rootCert: files.rootCert,
+      servicesCa: this.servicesCaPaths.cert,
+      oamCa: files.oamCa,
+      oamClientCert: files.oamClientCert,
+      oamClientKey: files.oamClientKey,
+      oamUrl: overlayUrl(name, port),
+      configurationUrl: `${overlayUrl(name, port)}/.well-known/reload-config`,
+      enrollmentUrl: record.enrollmentServer,
+      dataDir: this.dataDir,
+    };
+  }
+
+  private async newSigner(
+    record: OverlayRecord,
+    rootCa: CertifiedKey,
+    index: number,
+  ): Promise<SignerRecord> {
+    const key = await generatePrivateKey(record.keyAlgorithm);
+    const validityMs = 2 * this.opts.signerRenewalMs;
+    const der = await issueOverlayCertificate({
+      ca: rootCa,
+      subjectKey: key,
+      overlay: record.name,
+      nodeIds: [Buffer.from(record.signerNodeId, 'hex')],
+      userName: `configuration-signer@${record.name}`,
+      validityMs,
+    });
+    const cert = new X509Certificate(der);
+    const dir = join(this.dataDir, 'overlays', record.name);
+    const rec: SignerRecord = {
+      index,
+      certPath: join(dir, `signer-${index}.pem`),
+      keyPath: join(dir, `signer-${index}.key`),
+      notBefore: Date.parse(cert.validFrom),
+      notAfter: Date.parse(cert.validTo),
+      createdAt: Date.now(),
+    };
+    await writePem(rec.keyPath, keyPem(key), true);
+    await writePem(rec.certPath, derToPem(der), false);
+    return rec;
+  }
+
+  private state(overlay: string): Promise<OverlayState> {
+    const name = overlay.toLowerCase();
+    let s = this.states.get(name);
+    if (!s) {
+      s = this.loadState(name);
+      this.states.set(name, s);
+      s.catch(() => this.states.delete(name));
+    }
+    return s;
+  }
+
+  private async loadState(name: string): Promise<OverlayState> {
+    const record = await this.getOverlay(name);
+    if (!record) throw new ReloadError('UNKNOWN_OVERLAY', `overlay "${name}" is not hosted here`);
+    const signers = await this.signerHistory(name);
+    const signerRecord = signers[signers.length - 1];
+    const cfg = (await this.sub(name, 'config').get('current')) as {
+      naked: string;
+      signed: string;
+    };
+    const [rootCa, signer, oamPem] = await Promise.all([
+      loadCertifiedKey(record.files.rootCert, record.files.rootKey),
+      loadCertifiedKey(signerRecord.certPath, signerRecord.keyPath),
+      readFile(record.files.oamCa, 'utf8'),
+    ]);
+    return {
+      record,
+      rootCa,
+      signer,
+      signerRecord,
+      oamCa: new X509Certificate(oamPem),
+      naked: cfg.naked,
+      signed: cfg.signed,
+      lock: Promise.resolve(),
+    };
+  }
+
+  /** Runs `fn` with the overlay's state, serialized with other writers of that overlay. */
+  private async exclusive<T>(overlay: string, fn: (s: OverlayState) => Promise<T>): Promise<T> {
+    const s = await this.state(overlay);
+    const run = s.lock.then(() => fn(s));
+    s.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The signer history of an overlay, oldest first. */
+  async signerHistory(overlay: string): Promise<SignerRecord[]> {
+    const out: SignerRecord[] = [];
+    for await (const v of this.sub(overlay.toLowerCase(), 'signers').values())
+      out.push(v as unknown as SignerRecord);
+    return out;
+  }
+
+  /** The current signed configuration document (RFC 6940 §11.1). */
+  async signedConfiguration(overlay: string): Promise<string> {
+    return (await this.state(overlay)).signed;
+  }
+
+  /** The current naked (unsigned) configuration. */
+  async nakedConfiguration(overlay: string): Promise<string> {
+    return (await this.state(overlay)).naked;
+  }
+
+  /** The overlay CA certificate (DER). */
+  async rootCertificate(overlay: string): Promise<Uint8Array> {
+    return (await this.state(overlay)).rootCa.certificate;
+  }
+
+  /** The OAM CA certificate of an overlay. */
+  async oamCa(overlay: string): Promise<X509Certificate> {
+    return (await this.state(overlay)).oamCa;
+  }
+
+  /** The current signer record. */
+  async currentSigner(overlay: string): Promise<SignerRecord> {
+    return (await this.state(overlay)).signerRecord;
+  }
+
+  /** When the current signer of `overlay` is due for renewal (ms since epoch). */
+  async renewalDue(overlay: string): Promise<number> {
+    return (await this.state(overlay)).signerRecord.createdAt + this.opts.signerRenewalMs;
+  }
+
+  private async commitConfiguration(s: OverlayState, naked: string): Promise<void> {
+    const signed = signNakedConfiguration(naked, s.signer);
+    await this.sub(s.record.name, 'config').put('current', { naked, signed });
+    s.naked = naked;
+    s.signed = signed;
+  }
+
+  /**
+   * Replaces the naked configuration after checking every upload rule, then re-signs.
+   * @throws ConfigurationRuleError (the current configuration stays in force).
+   */
+  async putNakedConfiguration(
+    overlay: string,
+    xml: string,
+    opts: UpdateCheckOptions = {},
+  ): Promise<void> {
+    await this.exclusive(overlay, async (s) => {
+      checkNakedConfigurationUpdate(s.naked, xml, opts);
+      await this.commitConfiguration(s, xml);
+    });
+  }
+
+  /**
+   * Renews the configuration signer: a new key and certificate with the same Node-ID (so the
+   * new document is signed by a signer the previous one lists, §11.1), then the naked
+   * configuration gets sequence + 1 and expiration = the new signer's notAfter, and is re-signed.
+   * @returns the new signer record.
+   */
+  async renewSigner(overlay: string): Promise<SignerRecord> {
+    return this.exclusive(overlay, async (s) => {
+      const rec = await this.newSigner(s.record, s.rootCa, s.signerRecord.index + 1);
+      await this.sub(s.record.name, 'signers').put(pad(rec.index), rec as unknown as Json);
+      s.signer = await loadCertifiedKey(rec.certPath, rec.keyPath);
+      s.signerRecord = rec;
+      const seq = parseNakedConfiguration(s.naked).sequence;
+      await this.commitConfiguration(
+        s,
+        applyServerFields(s.naked, {
+          sequence: nextSequence(seq),
+          expiration: new Date(rec.notAfter),
+        }),
+      );
+      return rec;
+    });
+  }
+
+  /**
+   * Points the configuration's enrollment-server at `port` (used when the server listens on a
+   * port other than the provisioned one); bumps the sequence and re-signs. No-op when equal.
+   */
+  async setPublicPort(overlay: string, port: number): Promise<boolean> {
+    return this.exclusive(overlay, async (s) => {
+      if (s.record.publicPort === port) return false;
+      const url = enrollmentUrlFor(s.record.name, port);
+      const seq = parseNakedConfiguration(s.naked).sequence;
+      const naked = applyServerFields(s.naked, {
+        sequence: nextSequence(seq),
+        enrollmentServer: { from: s.record.enrollmentServer, to: url },
+      });
+      s.record = { ...s.record, publicPort: port, enrollmentServer: url };
+      await this.overlaysDb.put(s.record.name, s.record as unknown as Json);
+      await this.commitConfiguration(s, naked);
+      return true;
+    });
+  }
+
+  // ---- users -------------------------------------------------------------------------------
+
+  /** Users of an overlay (without hashes), sorted by name. */
+  async listUsers(
+    overlay: string,
+  ): Promise<{ name: string; createdAt: string; nodeIds: string[] }[]> {
+    await this.state(overlay);
+    const out: { name: string; createdAt: string; nodeIds: string[] }[] = [];
+    for await (const v of this.sub(overlay.toLowerCase(), 'users').values()) {
+      const u = v as unknown as UserRecord;
+      out.push({ name: u.name, createdAt: u.createdAt, nodeIds: u.nodeIds });
+    }
+    return out;
+  }
+
+  private checkPassword(password: string): void {
+    const len = Buffer.byteLength(password, 'utf8');
+    if (len === 0 || len > 72) {
+      throw new ReloadError(
+        'BAD_PASSWORD',
+        'password must be 1 to 72 bytes of UTF-8 (bcrypt limit)',
+      );
+    }
+  }
+
+  /**
+   * Adds a user with a bcrypt-hashed password.
+   * @throws ReloadError `BAD_USER_NAME`, `BAD_PASSWORD`, `USER_EXISTS`, `UNKNOWN_OVERLAY`.
+   */
+  async addUser(overlay: string, name: string, password: string): Promise<void> {
+    if (!isValidUserName(name)) {
+      throw new ReloadError(
+        'BAD_USER_NAME',
+        'user name must be 1-64 characters of letters, digits, ".", "_", "+", "-", optionally followed by @ and a DNS name',
+      );
+    }
+    this.checkPassword(password);
+    await this.exclusive(overlay, async (s) => {
+      const users = this.sub(s.record.name, 'users');
+      if ((await users.get(name)) !== undefined)
+        throw new ReloadError('USER_EXISTS', `user "${name}" already exists`);
+      const rec: UserRecord = {
+        name,
+        hash: await bcrypt.hash(password, this.opts.bcryptCost),
+        createdAt: new Date().toISOString(),
+        nodeIds: [],
+      };
+      await users.put(name, rec as unknown as Json);
+    });
+  }
+
+  /** Changes a user's password. @throws ReloadError `UNKNOWN_USER`, `BAD_PASSWORD`. */
+  async setPassword(overlay: string, name: string, password: string): Promise<void> {
+    this.checkPassword(password);
+    await this.exclusive(overlay, async (s) => {
+      const users = this.sub(s.record.name, 'users');
+      const u = (await users.get(name)) as unknown as UserRecord | undefined;
+      if (!u) throw new ReloadError('UNKNOWN_USER', `no user "${name}"`);
+      await users.put(name, {
+        ...u,
+        hash: await bcrypt.hash(password, this.opts.bcryptCost),
+      } as unknown as Json);
+    });
+  }
+
+  /** Removes a user. @throws ReloadError `UNKNOWN_USER`. */
+  async removeUser(overlay: string, name: string): Promise<void> {
+    await this.exclusive(overlay, async (s) => {
+      const users = this.sub(s.record.name, 'users');
+      if ((await users.get(name)) === undefined)
+        throw new ReloadError('UNKNOWN_USER', `no user "${name}"`);
+      await users.del(name);
+    });
+  }
+
+  /**
+   * Checks a user's password (bcrypt; an unknown user costs the same time).
+   * @returns the user record when the password matches, else undefined.
+   */
+  async authenticate(
+    overlay: string,
+    name: string,
+    password: string,
+  ): Promise<UserRecord | undefined> {
+    const u = (await this.sub(overlay.toLowerCase(), 'users').get(name)) as unknown as
+      UserRecord | undefined;
+    if (!u) {
+      this.dummyHash ??= await bcrypt.hash('not a password', this.opts.bcryptCost);
+      await bcrypt.compare(password, this.dummyHash);
+      return undefined;
+    }
+    return (await bcrypt.compare(password, u.hash)) ? u : undefined;
+  }
+
+  // ---- enrollment ---------------------------------------------------------------------------
+
+  /**
+   * RFC 6940 §11.3 enrollment: authenticates the user, checks the Node-ID count and the CSR,
+   * chooses the Node-IDs (cryptographically random, unique in the overlay, the same ones again
+   * for a returning user), issues the certificate from the overlay CA and records it.
+   * @throws EnrollmentError with the §11.3 token; ReloadError `UNKNOWN_OVERLAY`.
+   */
+  async enroll(overlay: string, req: EnrollmentRequest): Promise<EnrollmentResult> {
+    const s = await this.state(overlay);
+    const name = s.record.name;
+    if (
+      typeof req.username !== 'string' ||
+      typeof req.password !== 'string' ||
+      req.username === ''
+    ) {
+      throw new EnrollmentError('failed_authentication', 'username and password are required');
+    }
+    const user = await this.authenticate(name, req.username, req.password);
+    if (!user) throw new EnrollmentError('failed_authentication', 'wrong user name or password');
+    let count = 1;
+    if (req.nodeids !== undefined && req.nodeids.trim() !== '') {
+      const t = req.nodeids.trim();
+      count = /^\d{1,3}$/.test(t) ? Number(t) : NaN;
+      if (!(count >= 1 && count <= this.opts.maxNodeIdsPerRequest)) {
+        throw new EnrollmentError(
+          'Node-IDs_not_available',
+          `nodeids must be 1 to ${this.opts.maxNodeIdsPerRequest}, got "${req.nodeids}"`,
+        );
+      }
+    }
+    if (!req.csr || req.csr.length === 0) throw new EnrollmentError('bad_CSR', 'no csr');
+    let csr;
+    try {
+      csr = await readCsr(req.csr);
+    } catch (e) {
+      throw new EnrollmentError('bad_CSR', (e as Error).message);
+    }
+    const userName = req.username.includes('@') ? req.username : `${req.username}@${name}`;
+    for (const asked of csr.requestedUserNames) {
+      if (asked.toLowerCase() !== userName.toLowerCase()) {
+        throw new EnrollmentError(
+          'username_not_available',
+          `user name "${asked}" is not available to ${req.username}`,
+        );
+      }
+    }
+    const nodeIds = await this.exclusive(name, async () => {
+      const users = this.sub(name, 'users');
+      const fresh = ((await users.get(req.username!)) as unknown as UserRecord | undefined) ?? user;
+      const ids = [...fresh.nodeIds];
+      const index = this.sub(name, 'nodeids');
+      while (ids.length < count) {
+        const id = randomBytes(16).toString('hex');
+        const key = `${name}/${id}`;
+        if (this.reservedNodeIds.has(key) || (await index.get(id)) !== undefined) continue;
+        this.reservedNodeIds.add(key);
+        ids.push(id);
+        await index.put(id, { username: req.username! });
+      }
+      if (ids.length !== fresh.nodeIds.length)
+        await users.put(req.username!, { ...fresh, nodeIds: ids } as unknown as Json);
+      return ids.slice(0, count);
+    });
+    const nodeIdBytes = nodeIds.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
+    const der = await issueOverlayCertificate({
+      ca: s.rootCa,
+      subjectKey: csr.publicKey,
+      overlay: name,
+      nodeIds: nodeIdBytes,
+      userName,
+      validityMs: this.opts.certificateValidityMs,
+    });
+    const cert = new X509Certificate(der);
+    const rec: IssuedCertificateRecord = {
+      serial: cert.serialNumber.toLowerCase(),
+      username: req.username,
+      userName,
+      nodeIds,
+      issuedAt: new Date().toISOString(),
+      notAfter: new Date(cert.validTo).toISOString(),
+      certificate: Buffer.from(der).toString('base64'),
+    };
+    await this.sub(name, 'certs').put(rec.serial, rec as unknown as Json);
+    return { certificate: der, nodeIds: nodeIdBytes, userName };
+  }
+
+  /** Certificates issued for an overlay. */
+  async issuedCertificates(overlay: string): Promise<IssuedCertificateRecord[]> {
+    const out: IssuedCertificateRecord[] = [];
+    for await (const v of this.sub(overlay.toLowerCase(), 'certs').values())
+      out.push(v as unknown as IssuedCertificateRecord);
+    return out;
+  }
+
+  /** HTTPS server certificate and key PEM texts of an overlay. */
+  async httpsCredentials(overlay: string): Promise<{ cert: string; key: string }> {
+    const s = await this.state(overlay);
+    const [cert, key] = await Promise.all([
+      readFile(s.record.files.httpsCert, 'utf8'),
+      readFile(s.record.files.httpsKey, 'utf8'),
+    ]);
+    return { cert, key };
+  }
+}
+
+function pad(n: number): string {
+  return n.toString().padStart(10, '0');
+}
