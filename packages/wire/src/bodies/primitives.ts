@@ -8,15 +8,20 @@
  */
 import { type Codec, type PrefixWidth, type Reader, type Writer, unencodable } from '../codec.js';
 import { invalidMessage } from '../errors.js';
+import { type WireOptions, nodeIdLengthOf } from '../forwarding-header.js';
 
-/** Default NodeId length in bytes (RFC 6940 §6.3.1.1, §11.1 `node-id-length`). */
-export const DEFAULT_NODE_ID_LENGTH = 16;
+/**
+ * The overlay's NodeId length, given either as a number of bytes or as {@link WireOptions}
+ * (the forwarding-header convention). Default 16.
+ */
+export type NodeIdLengthOption = number | WireOptions | undefined;
 
-/** Throws unless `len` is a legal NodeIdLength (16–20 bytes, RFC 6940 §6.3.1.1). */
-export function checkNodeIdLength(len: number): void {
-  if (!Number.isInteger(len) || len < 16 || len > 20) {
-    throw new RangeError(`NodeId length must be 16..20 bytes, got ${len}`);
-  }
+/**
+ * Resolves a {@link NodeIdLengthOption} to 16–20 bytes (RFC 6940 §6.3.1.1).
+ * @throws ReloadError('WIRE_BAD_NODE_ID_LENGTH') outside 16..20.
+ */
+export function resolveNodeIdLength(opt: NodeIdLengthOption): number {
+  return nodeIdLengthOf(typeof opt === 'number' ? { nodeIdLength: opt } : opt);
 }
 
 /** `enum { false(0), true(1), (255) } Boolean` — any other byte is a parse error (§6.3.1.1). */

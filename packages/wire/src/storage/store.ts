@@ -13,10 +13,10 @@
  */
 import { type Codec, type Reader, type Writer } from '../codec.js';
 import {
-  DEFAULT_NODE_ID_LENGTH,
-  checkNodeIdLength,
+  type NodeIdLengthOption,
   readNodeIdList,
   readResourceId,
+  resolveNodeIdLength,
   uint32Codec,
   vectorCodec,
   writeNodeIdList,
@@ -136,11 +136,9 @@ export function storeReqCodec(modelOf: ModelOf): Codec<StoreReq> {
   };
 }
 
-/** §7.4.1.2 StoreKindResponse codec for NodeIds of `nodeIdLength` bytes (16–20). */
-export function storeKindResponseCodec(
-  nodeIdLength = DEFAULT_NODE_ID_LENGTH,
-): Codec<StoreKindResponse> {
-  checkNodeIdLength(nodeIdLength);
+/** §7.4.1.2 StoreKindResponse codec for the overlay's NodeId length (16–20 bytes, default 16). */
+export function storeKindResponseCodec(opt?: NodeIdLengthOption): Codec<StoreKindResponse> {
+  const nodeIdLength = resolveNodeIdLength(opt);
   return {
     encodedLength: (v) => 4 + 8 + 2 + v.replicas.length * nodeIdLength,
     encode(v, w) {
@@ -159,10 +157,11 @@ export function storeKindResponseCodec(
 
 /**
  * §7.4.1.2 StoreAns codec (also the `error_info` of Error_Generation_Counter_Too_Low).
- * @param nodeIdLength the overlay's NodeId length in bytes (16–20, default 16).
+ * @param opt the overlay's NodeId length: bytes (16–20) or `{ nodeIdLength }`; default 16.
+ * @throws ReloadError('WIRE_BAD_NODE_ID_LENGTH') for a length outside 16..20.
  */
-export function storeAnsCodec(nodeIdLength = DEFAULT_NODE_ID_LENGTH): Codec<StoreAns> {
-  const list = vectorCodec(storeKindResponseCodec(nodeIdLength), 2, 'StoreAns.kind_responses');
+export function storeAnsCodec(opt?: NodeIdLengthOption): Codec<StoreAns> {
+  const list = vectorCodec(storeKindResponseCodec(opt), 2, 'StoreAns.kind_responses');
   return {
     encodedLength: (v) => list.encodedLength(v.kindResponses),
     encode: (v, w) => list.encode(v.kindResponses, w),
