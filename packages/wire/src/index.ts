@@ -13,3 +13,4 @@ export * from './message.js';
 export * from './framing.js';
 export * from './fragmentation.js';
 export * from './storage/index.js';
+export * from './chord/index.js';
