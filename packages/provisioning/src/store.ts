@@ -600,16 +600,18 @@ export class ProvisioningStore {
 
   /**
    * Replaces the naked configuration after checking every upload rule, then re-signs.
+   * @returns the new sequence number.
    * @throws ConfigurationRuleError (the current configuration stays in force).
    */
   async putNakedConfiguration(
     overlay: string,
     xml: string,
     opts: UpdateCheckOptions = {},
-  ): Promise<void> {
-    await this.exclusive(overlay, async (s) => {
-      checkNakedConfigurationUpdate(s.naked, xml, opts);
+  ): Promise<number> {
+    return this.exclusive(overlay, async (s) => {
+      const parsed = checkNakedConfigurationUpdate(s.naked, xml, opts);
       await this.commitConfiguration(s, xml);
+      return parsed.sequence;
     });
   }
 
