@@ -120,10 +120,13 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
   const maxSize = options.maxMessageSize ?? 0x1000000;
   const maxPending = options.maxPending ?? 1024;
   const table = new Map<bigint, Pending>();
+  /** Transactions reassembled recently: late duplicate fragments are dropped, not re-held. */
+  const completed = new Map<bigint, number>();
 
   function expire(): number {
     const now = options.now();
     let n = 0;
+    for (const [id, at] of completed) if (now - at >= timeout) completed.delete(id);
     for (const [id, p] of table) {
       if (now - p.firstAt >= timeout) {
         table.delete(id);
@@ -159,6 +162,9 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
       const info = fragmentInfo(header.fragment);
       if (info.whole) return { status: 'complete', message: bytes };
       expire();
+      if (completed.has(header.transactionId)) {
+        return { status: 'dropped', reason: 'fragment of a message already reassembled' };
+      }
       let p = table.get(header.transactionId);
       if (!p) {
         if (table.size >= maxPending) return { status: 'dropped', reason: 'too many pending' };
@@ -191,6 +197,7 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
       const message = tryComplete(p);
       if (!message) return { status: 'pending' };
       table.delete(header.transactionId);
+      completed.set(header.transactionId, options.now());
       return { status: 'complete', message };
     },
     expire,
