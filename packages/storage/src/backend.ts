@@ -23,11 +23,11 @@ export interface KeyRange {
 
 /** What the storage engine needs from a database. */
 export interface StorageBackend {
-  /** Value under `key`, or undefined. */
+  /** Value under `key` (a plain Uint8Array copy), or undefined. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Applies all `ops` atomically (all or none); keys and values are copied. */
   batch(ops: readonly BackendOp[]): Promise<void>;
-  /** Entries with keys in `range`, in ascending bytewise key order. */
+  /** Entries (plain Uint8Array copies) with keys in `range`, in ascending bytewise order. */
   entries(range?: KeyRange): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** Closes the database; further calls fail. Idempotent. */
   close(): Promise<void>;
@@ -56,7 +56,8 @@ export function levelBackend(db: ViewLevel): StorageBackend {
   return {
     async get(key) {
       try {
-        return await db.get(key);
+        const v = await db.get(key);
+        return v === undefined ? undefined : Uint8Array.from(v);
       } catch (e) {
         throw backendError('get', e);
       }
@@ -79,7 +80,9 @@ export function levelBackend(db: ViewLevel): StorageBackend {
       const opts: { gte?: Uint8Array; lt?: Uint8Array } = {};
       if (range.gte) opts.gte = range.gte;
       if (range.lt) opts.lt = range.lt;
-      for await (const [k, v] of db.iterator(opts)) yield [k, v] as [Uint8Array, Uint8Array];
+      // Some abstract-level implementations hand out Buffers; give plain Uint8Array copies.
+      for await (const [k, v] of db.iterator(opts))
+        yield [Uint8Array.from(k), Uint8Array.from(v)] as [Uint8Array, Uint8Array];
     },
     async close() {
       if (closed) return;

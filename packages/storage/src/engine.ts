@@ -370,6 +370,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     req: StoreReq,
     ctx: StoreContext | undefined,
     replica: boolean,
+    certificates: readonly GenericCertificate[] = ctx?.certificates ?? [],
   ): Promise<StoreAns> {
     const t = now();
     const resource = req.resource.slice();
@@ -426,7 +427,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
             resourceId: resource,
             kind: kd.kind,
             storedData: sd,
-            certificates: ctx?.certificates ?? [],
+            certificates,
           });
         } catch (e) {
           throw forbidden(
@@ -456,7 +457,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
           })),
         });
       }
-      verified.push({ kd: kd as StoreKindData & { values: StoredData[] }, kind, entries });
+      verified.push({ kd, kind, entries });
     }
 
     return withLock(resource, async () => {
@@ -821,7 +822,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
         ...exported.request,
         replicaNumber: Math.max(1, exported.request.replicaNumber),
       };
-      return doStore(req, undefined, true);
+      return doStore(req, undefined, true, exported.certificates);
     },
 
     async deleteResource(resource) {

@@ -7,13 +7,7 @@
  * registration, not from the configuration ("clients MUST ignore them in favor of the IANA
  * versions", §11.1); max-count / max-size / max-node-multiple come from the configuration.
  */
-import {
-  type DataModel,
-  encodeToBytes,
-  ErrorCode,
-  ReloadError,
-  UnknownKindsCodec,
-} from '@reload/wire';
+import { encodeToBytes, ErrorCode, ReloadError, UnknownKindsCodec } from '@reload/wire';
 
 /**
  * Data model names as they appear in configuration documents (§7.2, §14.7); the same strings

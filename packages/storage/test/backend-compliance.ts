@@ -64,6 +64,17 @@ export function backendCompliance(name: string, open: () => Promise<StorageBacke
       await db.close();
     });
 
+    it('hands out plain Uint8Arrays (not Buffers)', async () => {
+      const db = await open();
+      await db.batch([{ type: 'put', key: b(7), value: b(7) }]);
+      expect(Object.getPrototypeOf(await db.get(b(7)))).toBe(Uint8Array.prototype);
+      for await (const [k, v] of db.entries()) {
+        expect(Object.getPrototypeOf(k)).toBe(Uint8Array.prototype);
+        expect(Object.getPrototypeOf(v)).toBe(Uint8Array.prototype);
+      }
+      await db.close();
+    });
+
     it('an empty batch is a no-op and close is idempotent', async () => {
       const db = await open();
       await db.batch([]);
