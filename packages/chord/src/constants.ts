@@ -2,24 +2,7 @@
  * CHORD-RELOAD constants (RFC 6940 §10), each with the section that defines it.
  */
 
-/** RFC 6940 §10.7: `ChordUpdateType` (uint8 on the wire). */
-export const ChordUpdateType = {
-  invalidChordUpdateType: 0,
-  peer_ready: 1,
-  neighbors: 2,
-  full: 3,
-} as const;
-/** A valid (non-invalid) ChordUpdateType value. */
-export type ChordUpdateTypeValue = 1 | 2 | 3;
-
-/** RFC 6940 §10.9: `ChordLeaveType` (uint8 on the wire). */
-export const ChordLeaveType = {
-  invalidChordLeaveType: 0,
-  from_succ: 1,
-  from_pred: 2,
-} as const;
-/** A valid (non-invalid) ChordLeaveType value. */
-export type ChordLeaveTypeValue = 1 | 2;
+// ChordUpdateType (§10.7) and ChordLeaveType (§10.9) live in @reload/wire with the codecs.
 
 /** RFC 6940 §14.3: the overlay algorithm name of this plug-in. */
 export const CHORD_RELOAD_ALGORITHM = 'CHORD-RELOAD';

@@ -10,10 +10,20 @@
  * Internally NodeIds are `bigint`s on the circle of {@link Ring}; on the interface they are
  * byte arrays of the overlay's NodeId length.
  */
-import { ErrorCode, ReloadError } from '@reload/wire';
 import {
-  ChordLeaveType,
-  ChordUpdateType,
+  chordLeaveDataCodec,
+  chordRouteQueryAnsCodec,
+  chordUpdateCodec,
+  decodeExact,
+  encodeToBytes,
+  ErrorCode,
+  ReloadError,
+  type ChordLeaveData,
+  type ChordRouteQueryAns,
+  type ChordUpdate,
+  type Codec,
+} from '@reload/wire';
+import {
   DEFAULT_JOIN_RETRY_MS,
   DEFAULT_OPERATION_TIMEOUT_MS,
   DEFAULT_PING_INTERVAL_MS,
@@ -25,16 +35,14 @@ import {
   MIN_NEIGHBORS_EACH_SIDE,
   REPLICA_COUNT,
   SUCCESSOR_HOLD_DOWN_MS,
-  type ChordUpdateTypeValue,
 } from './constants.js';
 import { Ring } from './ring.js';
 import type {
   AttachPurpose,
   ChordAction,
-  ChordLeaveData,
   ChordOptions,
   ChordState,
-  ChordUpdate,
+  ChordUpdateTypeName,
   IdRange,
   JoinDecision,
   NextHop,
@@ -144,7 +152,14 @@ export class ChordTopology {
 
   // Output of the current event.
   private out: ChordAction[] = [];
-  private readonly updatesTo = new Map<bigint, { bytes: Uint8Array; type: ChordUpdateTypeValue }>();
+  private codecCache:
+    | {
+        update: Codec<ChordUpdate>;
+        leaveData: Codec<ChordLeaveData>;
+        routeQueryAns: Codec<ChordRouteQueryAns>;
+      }
+    | undefined;
+  private readonly updatesTo = new Map<bigint, { bytes: Uint8Array; type: ChordUpdateTypeName }>();
 
   constructor(opts: ChordOptions) {
     this.ring = new Ring(opts.nodeIdLength ?? 16);
@@ -373,8 +388,8 @@ export class ChordTopology {
           type: 'leave',
           to: this.bytesOf(n),
           data: toPred
-            ? { type: ChordLeaveType.from_succ, successors: succBytes }
-            : { type: ChordLeaveType.from_pred, predecessors: predBytes },
+            ? { type: 'from_succ', successors: succBytes }
+            : { type: 'from_pred', predecessors: predBytes },
         });
       }
     }
@@ -415,10 +430,7 @@ export class ChordTopology {
     if (r !== this.id && this.stateValue === 'joined') {
       // Tell the new contact that we are a peer it may route through (§10.7 peer_ready), or
       // our neighbor set if it is a neighbor.
-      this.queueUpdate(
-        r,
-        this.isNeighbor(r) ? ChordUpdateType.neighbors : ChordUpdateType.peer_ready,
-      );
+      this.queueUpdate(r, this.isNeighbor(r) ? 'neighbors' : 'peer_ready');
     }
     this.maybeSendJoin();
     return this.flush();
@@ -446,7 +458,7 @@ export class ChordTopology {
       this.known.delete(n);
       this.recompute(false);
     }
-    if (opts.sendUpdate && this.stateValue === 'joined') this.queueUpdate(n, ChordUpdateType.full);
+    if (opts.sendUpdate && this.stateValue === 'joined') this.queueUpdate(n, 'full');
     return this.flush();
   }
 
@@ -470,18 +482,17 @@ export class ChordTopology {
    */
   onUpdate(from: Uint8Array, update: ChordUpdate): ChordAction[] {
     const f = this.ring.toBig(from, 'from');
-    if (update.type !== 1 && update.type !== 2 && update.type !== 3) {
+    const u = update as Partial<Record<'predecessors' | 'successors' | 'fingers', Uint8Array[]>>;
+    if (!Object.hasOwn(UPDATE_RANK, update.type)) {
       throw new ReloadError(
         ErrorCode.InvalidMessage,
         `bad ChordUpdateType ${String(update.type)}`,
-        {
-          field: 'ChordUpdate.type',
-        },
+        { field: 'ChordUpdate.type' },
       );
     }
-    const preds = this.bigList(update.predecessors, 'ChordUpdate.predecessors');
-    const succs = this.bigList(update.successors, 'ChordUpdate.successors');
-    const fings = this.bigList(update.fingers, 'ChordUpdate.fingers');
+    const preds = this.bigList(u.predecessors, 'ChordUpdate.predecessors');
+    const succs = this.bigList(u.successors, 'ChordUpdate.successors');
+    const fings = this.bigList(u.fingers, 'ChordUpdate.fingers');
     if (this.stateValue === 'left' || this.stateValue === 'idle' || f === this.id) return [];
 
     // The sender is alive and a peer.
@@ -543,8 +554,8 @@ export class ChordTopology {
     this.addConn(f, true);
     this.recompute(false);
     // Steps 7–8: Update to JN and to all neighbors, whatever the recovery mode.
-    this.queueUpdate(f, ChordUpdateType.neighbors);
-    for (const n of this.neighborSet()) this.queueUpdate(n, ChordUpdateType.neighbors);
+    this.queueUpdate(f, 'neighbors');
+    for (const n of this.neighborSet()) this.queueUpdate(n, 'neighbors');
     return { accept: true, actions: this.flush() };
   }
 
@@ -573,9 +584,9 @@ export class ChordTopology {
   onLeave(from: Uint8Array, data: ChordLeaveData): ChordAction[] {
     const f = this.ring.toBig(from, 'leaving_peer_id');
     let listed: bigint[];
-    if (data.type === ChordLeaveType.from_succ) {
+    if (data.type === 'from_succ') {
       listed = this.bigList(data.successors, 'ChordLeaveData.successors');
-    } else if (data.type === ChordLeaveType.from_pred) {
+    } else if (data.type === 'from_pred') {
       listed = this.bigList(data.predecessors, 'ChordLeaveData.predecessors');
     } else {
       throw new ReloadError(
@@ -624,10 +635,11 @@ export class ChordTopology {
     const f = this.ring.toBig(from, 'from');
     const nh = this.nextHop(destination);
     const nextPeer = nh.type === 'forward' ? nh.nodeId : Uint8Array.from(this.nodeId);
+    const body = encodeToBytes(this.codecs.routeQueryAns, { nextPeer });
     if (sendUpdate && this.stateValue === 'joined' && f !== this.id) {
-      this.queueUpdate(f, ChordUpdateType.full);
+      this.queueUpdate(f, 'full');
     }
-    return { nextPeer, actions: this.flush() };
+    return { nextPeer, body, actions: this.flush() };
   }
 
   /**
@@ -663,7 +675,7 @@ export class ChordTopology {
     }
     // joined
     if (now >= this.nextUpdateAt) {
-      for (const n of this.neighborSet()) this.queueUpdate(n, ChordUpdateType.neighbors);
+      for (const n of this.neighborSet()) this.queueUpdate(n, 'neighbors');
       this.nextUpdateAt = now + this.jitter(this.cfg.updateIntervalMs);
       if (!this.hasPeers() && this.bootstrap !== undefined) this.out.push({ type: 'isolated' });
     }
@@ -820,15 +832,15 @@ export class ChordTopology {
       }
       this.announcedPred0 = p0;
       // §10.7.1 / §10.7.3: a changed range is announced to the whole Connection Table.
-      for (const id of this.conns.keys()) this.queueUpdate(id, ChordUpdateType.neighbors);
+      for (const id of this.conns.keys()) this.queueUpdate(id, 'neighbors');
     }
     const changed = !sameList(oldSucc, this.succ) || !sameList(oldPred, this.pred);
     if (changed && this.cfg.reactive) {
       // §10.7.1 (failure: all neighbors) and §10.7.3 (new neighbors: Connection Table); we
       // tell every connected peer (decision 0358).
-      for (const id of this.peerIds()) this.queueUpdate(id, ChordUpdateType.neighbors);
+      for (const id of this.peerIds()) this.queueUpdate(id, 'neighbors');
       for (const n of oldSucc.concat(oldPred)) {
-        if (this.conns.has(n)) this.queueUpdate(n, ChordUpdateType.neighbors);
+        if (this.conns.has(n)) this.queueUpdate(n, 'neighbors');
       }
     }
     if (successorFailed) this.holdDownUntil = this.now() + this.cfg.holdDownMs;
@@ -1081,10 +1093,7 @@ export class ChordTopology {
     this.announceReplicas();
     // §10.5 step 9 and figure 6: Updates to the neighbors, peer_ready to the other peers.
     for (const id of this.peerIds()) {
-      this.queueUpdate(
-        id,
-        this.isNeighbor(id) ? ChordUpdateType.neighbors : ChordUpdateType.peer_ready,
-      );
+      this.queueUpdate(id, this.isNeighbor(id) ? 'neighbors' : 'peer_ready');
     }
   }
 
@@ -1179,7 +1188,7 @@ export class ChordTopology {
     if (this.conns.has(r)) {
       this.conns.get(r)!.peer = true;
       this.recompute(false);
-      this.queueUpdate(r, ChordUpdateType.neighbors);
+      this.queueUpdate(r, 'neighbors');
       return;
     }
     this.requestAttach(r, 'node', 'partition', b !== undefined && b !== r ? b : undefined);
@@ -1188,24 +1197,64 @@ export class ChordTopology {
   // -------------------------------------------------------------------------------------------
   // Internals: output
 
-  private queueUpdate(id: bigint, type: ChordUpdateTypeValue): void {
+  private queueUpdate(id: bigint, type: ChordUpdateTypeName): void {
     const cur = this.updatesTo.get(id);
-    if (cur) cur.type = Math.max(cur.type, type) as ChordUpdateTypeValue;
-    else this.updatesTo.set(id, { bytes: this.conns.get(id)?.bytes ?? this.bytesOf(id), type });
+    if (cur) {
+      if (UPDATE_RANK[type] > UPDATE_RANK[cur.type]) cur.type = type;
+    } else this.updatesTo.set(id, { bytes: this.conns.get(id)?.bytes ?? this.bytesOf(id), type });
   }
 
   /** The current ChordUpdate of the given type (§10.7). */
-  buildUpdate(type: ChordUpdateTypeValue): ChordUpdate {
-    const u: ChordUpdate = { uptime: this.uptimeSeconds(), type };
-    if (type === ChordUpdateType.peer_ready) return u;
-    u.predecessors = this.predecessors();
-    u.successors = this.successors();
-    if (type === ChordUpdateType.full) {
-      const fs = new Set<bigint>();
-      for (const f of this.fingerTable) if (f !== undefined) fs.add(f);
-      u.fingers = [...fs].sort(cmpBig).map((x) => this.bytesOf(x));
-    }
-    return u;
+  buildUpdate(type: ChordUpdateTypeName): ChordUpdate {
+    const uptime = this.uptimeSeconds();
+    if (type === 'peer_ready') return { uptime, type };
+    const predecessors = this.predecessors();
+    const successors = this.successors();
+    if (type === 'neighbors') return { uptime, type, predecessors, successors };
+    const fs = new Set<bigint>();
+    for (const f of this.fingerTable) if (f !== undefined) fs.add(f);
+    const fingers = [...fs].sort(cmpBig).map((x) => this.bytesOf(x));
+    return { uptime, type, predecessors, successors, fingers };
+  }
+
+  /** The @reload/wire codecs for this overlay's NodeId length (§10.7, §10.8, §10.9). */
+  get codecs(): {
+    update: Codec<ChordUpdate>;
+    leaveData: Codec<ChordLeaveData>;
+    routeQueryAns: Codec<ChordRouteQueryAns>;
+  } {
+    this.codecCache ??= {
+      update: chordUpdateCodec(this.ring.bytes),
+      leaveData: chordLeaveDataCodec(this.ring.bytes),
+      routeQueryAns: chordRouteQueryAnsCodec(this.ring.bytes),
+    };
+    return this.codecCache;
+  }
+
+  /** Encodes a ChordUpdate as an UpdateReq body (§10.7). */
+  encodeUpdate(update: ChordUpdate): Uint8Array {
+    return encodeToBytes(this.codecs.update, update);
+  }
+
+  /**
+   * Decodes an UpdateReq body (§10.7).
+   * @throws ReloadError(Error_Invalid_Message) when malformed.
+   */
+  decodeUpdate(body: Uint8Array): ChordUpdate {
+    return decodeExact(this.codecs.update, body, 0, body.length, 'ChordUpdate');
+  }
+
+  /** Encodes ChordLeaveData as a LeaveReq overlay_specific_data (§10.9). */
+  encodeLeaveData(data: ChordLeaveData): Uint8Array {
+    return encodeToBytes(this.codecs.leaveData, data);
+  }
+
+  /**
+   * Decodes a LeaveReq overlay_specific_data (§10.9).
+   * @throws ReloadError(Error_Invalid_Message) when malformed.
+   */
+  decodeLeaveData(data: Uint8Array): ChordLeaveData {
+    return decodeExact(this.codecs.leaveData, data, 0, data.length, 'ChordLeaveData');
   }
 
   private flush(): ChordAction[] {
@@ -1239,6 +1288,9 @@ export class ChordTopology {
     return this.conns.get(x)?.bytes ?? this.ring.toBytes(x);
   }
 }
+
+/** Coalescing order of Update types: one Update per peer per event, the richest wins. */
+const UPDATE_RANK: Record<ChordUpdateTypeName, number> = { peer_ready: 1, neighbors: 2, full: 3 };
 
 function cmpBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;

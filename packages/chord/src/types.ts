@@ -3,31 +3,15 @@
  * host feeds in are methods of {@link ChordTopology}; what it must do comes back as
  * {@link ChordAction}s.
  */
-import type { ChordLeaveTypeValue, ChordUpdateTypeValue } from './constants.js';
+import type { ChordLeaveData, ChordUpdate } from '@reload/wire';
+
+export type { ChordLeaveData, ChordRouteQueryAns, ChordUpdate } from '@reload/wire';
 
 /** A NodeId as bytes (big-endian, exactly the overlay's NodeId length, 16 by default). */
 export type NodeIdBytes = Uint8Array;
 
-/**
- * RFC 6940 §10.7 ChordUpdate, decoded. `predecessors` / `successors` are present for types
- * `neighbors` (2) and `full` (3); `fingers` only for `full`, in numerically ascending order.
- */
-export interface ChordUpdate {
-  /** Seconds the sender has been up. */
-  uptime: number;
-  /** 1 peer_ready, 2 neighbors, 3 full. */
-  type: ChordUpdateTypeValue;
-  predecessors?: NodeIdBytes[];
-  successors?: NodeIdBytes[];
-  fingers?: NodeIdBytes[];
-}
-
-/** RFC 6940 §10.9 ChordLeaveData, decoded: a successor's successor list or a predecessor's predecessor list. */
-export type ChordLeaveData =
-  { type: 1; successors: NodeIdBytes[] } | { type: 2; predecessors: NodeIdBytes[] };
-
-/** Convenience: the `type` of a {@link ChordLeaveData}. */
-export type ChordLeaveDataType = ChordLeaveTypeValue;
+/** The `type` of a ChordUpdate (§10.7) by its RFC name. */
+export type ChordUpdateTypeName = ChordUpdate['type'];
 
 /**
  * A clockwise arc of the circle: the ids x with x ∈ (start, end]. When `start` equals `end` the
@@ -117,9 +101,12 @@ export type JoinDecision =
   | { accept: true; actions: ChordAction[] }
   | { accept: false; errorCode: number; reason: string; actions: ChordAction[] };
 
-/** Result of {@link ChordTopology.onRouteQuery}: the ChordRouteQueryAns next_peer (§10.8). */
+/** Result of {@link ChordTopology.onRouteQuery} (§10.8). */
 export interface RouteQueryResult {
+  /** ChordRouteQueryAns.next_peer. */
   nextPeer: NodeIdBytes;
+  /** The encoded ChordRouteQueryAns: the RouteQueryAns body to send back. */
+  body: Uint8Array;
   actions: ChordAction[];
 }
 

@@ -406,13 +406,20 @@ export class ChordSim {
           );
           return;
         }
-        this.deliver(to, () => this.apply(to, to.chord.onUpdate(node.bytes, a.update)));
+        // Through the wire codec, as the overlay will do.
+        const body = node.chord.encodeUpdate(a.update);
+        this.deliver(to, () =>
+          this.apply(to, to.chord.onUpdate(node.bytes, to.chord.decodeUpdate(body))),
+        );
         return;
       }
       case 'leave': {
         const to = this.nodes.get(bytesToBig(a.to));
         if (!to || !to.alive) return;
-        this.deliver(to, () => this.apply(to, to.chord.onLeave(node.bytes, a.data)));
+        const data = node.chord.encodeLeaveData(a.data);
+        this.deliver(to, () =>
+          this.apply(to, to.chord.onLeave(node.bytes, to.chord.decodeLeaveData(data))),
+        );
         return;
       }
       case 'transfer':
@@ -426,6 +433,33 @@ export class ChordSim {
 
 function less(a: Event, b: Event): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/**
+ * Finger Table problems of every alive joined peer: an entry outside its range or not alive
+ * (always wrong), and — with `complete` — an empty entry although a peer lies in its range.
+ */
+export function fingerErrors(sim: ChordSim, complete: boolean): string[] {
+  const order = sim.ringOrder();
+  const ids = order.map((n) => n.id);
+  const errs: string[] = [];
+  for (const node of order) {
+    const table = node.chord.fingers();
+    table.forEach((f, idx) => {
+      const i = idx + 1;
+      const { start, end } = sim.ring.fingerRange(node.id, i);
+      if (f !== undefined) {
+        const fid = bytesToBig(f);
+        if (!sim.ring.inClosed(fid, start, end))
+          errs.push(`${sim.ring.hex(node.id)} finger ${i} out of range`);
+        const fn = sim.nodes.get(fid);
+        if (!fn || !fn.alive) errs.push(`${sim.ring.hex(node.id)} finger ${i} dead`);
+      } else if (complete && ids.some((x) => x !== node.id && sim.ring.inClosed(x, start, end))) {
+        errs.push(`${sim.ring.hex(node.id)} finger ${i} empty`);
+      }
+    });
+  }
+  return errs;
 }
 
 /** Checks every alive joined peer's successors and predecessors against the true ring. */
