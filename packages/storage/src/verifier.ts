@@ -2,7 +2,20 @@
  * Per-value signature verification (RFC 6940 §7.1), injected into the engine so that the
  * storage logic does not depend on how certificates are parsed or trusted.
  */
-import type { GenericCertificate, StoredData, StoredDataValue } from '@reload/wire';
+import {
+  CertificateType,
+  encodeToBytes,
+  type GenericCertificate,
+  type StoredData,
+  type StoredDataValue,
+  storedDataValueCodec,
+} from '@reload/wire';
+import {
+  certificateInfo,
+  storedDataSignatureInput,
+  type TrustStore,
+  verifySigner,
+} from '@reload/security';
 import type { SignerInfo } from './policies.js';
 
 /** What a verifier is asked to check for one StoredData. */
@@ -42,4 +55,62 @@ export type DataSignatureVerifier = (
  */
 export function signedValue(v: StoredDataValue): StoredDataValue {
   return v.model === 'ARRAY' ? { model: 'ARRAY', index: 0, value: v.value } : v;
+}
+
+/** Options of {@link securityVerifier}. */
+export interface SecurityVerifierOptions {
+  /**
+   * Trust checks for the signing certificate (chain to a root-cert, validity at the current
+   * time, bad-node list; §7.1: "the current time MUST be compared to the certificate
+   * validity period"). Omit only where certificates are trusted by other means (tests).
+   */
+  trust?: TrustStore;
+}
+
+/**
+ * A {@link DataSignatureVerifier} over @reload/security: finds the certificate named by the
+ * SignerIdentity in the bucket, checks the RSASSA-PKCS1-v1_5 / ECDSA signature over the §7.1
+ * input (ARRAY index zeroed), checks the certificate with `trust`, and reports user names,
+ * Node-IDs and the indicated Node-ID from the certificate. The other bucket certificates
+ * serve as intermediates; the signer's certificate and those intermediates are retained.
+ */
+export function securityVerifier(opts: SecurityVerifierOptions = {}): DataSignatureVerifier {
+  return ({ resourceId, kind, storedData, certificates }) => {
+    const ders = certificates
+      .filter((c) => c.type === CertificateType.X509)
+      .map((c) => c.certificate);
+    const sig = storedData.signature;
+    const value = encodeToBytes(
+      storedDataValueCodec(storedData.value.model),
+      signedValue(storedData.value),
+    );
+    const input = storedDataSignatureInput(
+      resourceId,
+      kind,
+      storedData.storageTime,
+      value,
+      sig.identity,
+    );
+    const signer = verifySigner(input, sig, ders);
+    const others = ders.filter((d) => d !== signer.certificate);
+    if (opts.trust) opts.trust.checkCertificate(signer.certificate, { intermediates: others });
+    const retained: GenericCertificate[] = [
+      { type: CertificateType.X509, certificate: signer.certificate },
+    ];
+    if (opts.trust) {
+      // Keep CA certificates of the bucket that are not roots: a reader needs the chain too
+      // (§6.3.4 note to implementers). Other signers' certificates are not kept here.
+      for (const d of others) {
+        const info = certificateInfo(d);
+        if (info.isCa && !opts.trust.roots.some((r) => Buffer.compare(r.sha256, info.sha256) === 0))
+          retained.push({ type: CertificateType.X509, certificate: d });
+      }
+    }
+    return {
+      usernames: signer.info.usernames,
+      nodeIds: signer.info.nodeIds,
+      ...(signer.nodeId ? { nodeId: signer.nodeId } : {}),
+      certificates: retained,
+    };
+  };
 }
