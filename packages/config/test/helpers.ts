@@ -154,3 +154,14 @@ export class TestPki {
 export function randomNodeIdHex(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
 }
+
+/** Drops the `source` fields (byte ranges) so models can be compared by value. */
+export function stripSources<T>(v: T): T {
+  return JSON.parse(
+    JSON.stringify(v, (k, x: unknown) => {
+      if (k === 'source') return undefined;
+      if (x instanceof Uint8Array) return Buffer.from(x).toString('base64');
+      return x;
+    }),
+  ) as T;
+}

@@ -7,20 +7,10 @@ import {
   parseConfigurationDocument,
   serializeConfiguration,
 } from '../src/index.js';
+import { stripSources } from './helpers.js';
 
 const EXAMPLE_PATH = new URL('./fixtures/rfc6940-example.xml', import.meta.url);
 const example = readFileSync(EXAMPLE_PATH);
-
-/** Drops the `source` fields (byte ranges) so models can be compared by value. */
-export function stripSources<T>(v: T): T {
-  return JSON.parse(
-    JSON.stringify(v, (k, x: unknown) => {
-      if (k === 'source') return undefined;
-      if (x instanceof Uint8Array) return Buffer.from(x).toString('base64');
-      return x;
-    }),
-  ) as T;
-}
 
 function errorOf(xml: string): { code: unknown; message: string } {
   try {
