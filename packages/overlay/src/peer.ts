@@ -1,0 +1,663 @@
+/**
+ * The RELOAD peer (RFC 6940 §6, §10, §11.4): composes a link transport (@reload/link), the
+ * CHORD-RELOAD state machine (@reload/chord), the message transport (./transport.ts) and,
+ * optionally, the storage engine (@reload/storage). It owns the Connection Table (one link
+ * per neighbour Node-ID), carries out the topology plug-in's actions and dispatches each
+ * request to its method handler (./handlers).
+ */
+import { randomBytes } from 'node:crypto';
+import { type ChordAction, type ChordTopology, createChordTopology } from '@reload/chord';
+import type { Link, LinkAddress, LinkListener, LinkTransport } from '@reload/link';
+import {
+  type Credentials,
+  type TrustStore,
+  idEquals,
+  nodeIdToHex,
+  overlayHash,
+} from '@reload/security';
+import type { Storage } from '@reload/storage';
+import {
+  AttachReqAnsCodec,
+  type ConfigUpdateReq,
+  type Destination,
+  ErrorCode,
+  type IceCandidate,
+  MessageCode,
+  OverlayLinkType,
+  PingReqCodec,
+  ReloadError,
+  decodeExact,
+  encodeToBytes,
+  formatIpAddress,
+  ipAddressPort,
+  joinReqCodec,
+  leaveReqCodec,
+  messageCodeName,
+  JoinAnsCodec,
+} from '@reload/wire';
+import { handleRequest, type HandlerContext } from './handlers/index.js';
+import { sendStoreExport } from './handlers/store.js';
+import type { RoutingTable } from './routing.js';
+import {
+  type IncomingResponse,
+  type MessageTransport,
+  type RequestOptions,
+  type TransportClock,
+  type TransportLogger,
+  createMessageTransport,
+} from './transport.js';
+
+/** Overlay parameters the peer needs, from the configuration document (§11.1). */
+export interface PeerConfig {
+  /** Overlay name (instance-name). */
+  overlay: string;
+  /** configuration sequence number (§6.3.2.1). */
+  sequence: number;
+  /** node-id-length in bytes (16–20, default 16). */
+  nodeIdLength: number;
+  /** initial-ttl (default 100). */
+  initialTtl: number;
+  /** max-message-size in bytes (default 5000). */
+  maxMessageSize: number;
+  /** overlay-reliability-timer in ms (default 3000). */
+  reliabilityTimerMs: number;
+  /** chord-update-interval, ms (default 600 000). */
+  chordUpdateIntervalMs?: number;
+  /** chord-ping-interval, ms (default 3 600 000). */
+  chordPingIntervalMs?: number;
+  /** chord-reactive (default true). */
+  chordReactive?: boolean;
+}
+
+/** Options of {@link createPeer}. */
+export interface PeerOptions {
+  config: PeerConfig;
+  /** This peer's certificate and key (§11.3). */
+  credentials: Credentials;
+  /** The Node-ID to use (one of the certificate's). */
+  nodeId: Uint8Array;
+  /** Trust anchors and policy of the overlay (root-certs, bad-nodes, self-signed). */
+  trust: TrustStore;
+  /** How links are made (TLS in production, memory in tests). */
+  linkTransport: LinkTransport;
+  /** Where to listen; the address is advertised in Attach candidates (§6.5.1.11). */
+  listen: LinkAddress;
+  /** Storage engine; without it, storage methods answer Error_Forbidden. */
+  storage?: Storage;
+  clock?: TransportClock;
+  /** Uniform [0,1) source for the topology plug-in; default Math.random. */
+  random?: () => number;
+  logger?: TransportLogger & { error?(obj: object, msg?: string): void };
+  /** Answers AppAttach for an application-ID with the address of the local application (§6.5.2). */
+  applications?: ReadonlyMap<number, LinkAddress>;
+  /**
+   * Verifies and applies a configuration received in a ConfigUpdate (§6.5.4, §11.1); throw to
+   * refuse it. Without it, ConfigUpdates are refused.
+   */
+  onConfigUpdate?: (update: ConfigUpdateReq) => Promise<void>;
+}
+
+/** A snapshot for `reload-node status` and tests. */
+export interface PeerStatus {
+  nodeId: string;
+  overlay: string;
+  state: string;
+  listen: string;
+  uptimeSeconds: number;
+  predecessors: string[];
+  successors: string[];
+  fingers: string[];
+  links: { nodeId: string; address: string; protocol: string; state: string; rttMs?: number }[];
+  storedBytes?: number;
+  transport: MessageTransport['stats'];
+}
+
+const realClock: TransportClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+const silent: TransportLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+};
+
+/** A running peer; see {@link createPeer}. */
+export class Peer {
+  readonly nodeId: Uint8Array;
+  readonly chord: ChordTopology;
+  readonly transport: MessageTransport;
+  readonly config: PeerConfig;
+  readonly storage: Storage | undefined;
+  /** Connection Table: links by remote Node-ID (hex). */
+  readonly links = new Map<string, Link>();
+  private listener: LinkListener | undefined;
+  private readonly o: PeerOptions;
+  private readonly clock: TransportClock;
+  private readonly log: TransportLogger;
+  private tickTimer: unknown;
+  private housekeepingTimer: unknown;
+  /** Attaches this peer sent and is waiting for the answerer's link (§6.5.1.13). */
+  private readonly awaitingLink = new Map<
+    string,
+    { resolve(): void; reject(e: Error): void; timer: unknown }
+  >();
+  private readonly joinWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  private joined = false;
+  private closed = false;
+  private readonly startedAt: number;
+
+  constructor(o: PeerOptions) {
+    this.o = o;
+    this.config = o.config;
+    this.nodeId = o.nodeId;
+    this.storage = o.storage;
+    this.clock = o.clock ?? realClock;
+    this.log = o.logger ?? silent;
+    this.startedAt = this.clock.now();
+    this.chord = createChordTopology({
+      nodeId: o.nodeId,
+      nodeIdLength: o.config.nodeIdLength,
+      now: () => this.clock.now(),
+      random: o.random ?? Math.random,
+      ...(o.config.chordUpdateIntervalMs
+        ? { updateIntervalMs: o.config.chordUpdateIntervalMs }
+        : {}),
+      ...(o.config.chordPingIntervalMs ? { pingIntervalMs: o.config.chordPingIntervalMs } : {}),
+      ...(o.config.chordReactive !== undefined ? { reactive: o.config.chordReactive } : {}),
+    });
+    const routing: RoutingTable = {
+      nodeId: o.nodeId,
+      isResponsible: (id) => this.chord.isResponsible(id),
+      isConnected: (id) => this.links.has(nodeIdToHex(id)),
+      nextHop: (id) => {
+        const hop = this.chord.nextHop(id);
+        if (hop.type === 'forward' && this.links.has(nodeIdToHex(hop.nodeId))) return hop.nodeId;
+        // Before the ring is formed, anything goes through any link we have (bootstrap).
+        if (hop.type !== 'local') {
+          const first = this.links.values().next();
+          if (!first.done) return first.value.remoteNodeIds[0];
+        }
+        return undefined;
+      },
+    };
+    this.transport = createMessageTransport({
+      overlayHash: overlayHash(o.config.overlay),
+      nodeId: o.nodeId,
+      nodeIdLength: o.config.nodeIdLength,
+      credentials: o.credentials,
+      trust: o.trust,
+      routing,
+      sendToNeighbor: (id, bytes) => {
+        const link = this.links.get(nodeIdToHex(id));
+        if (!link || link.state === 'closed') return false;
+        try {
+          link.send(bytes);
+          return true;
+        } catch (e) {
+          this.log.warn({ to: nodeIdToHex(id), error: (e as Error).message }, 'send failed');
+          return false;
+        }
+      },
+      maxMessageSize: (id) =>
+        this.links.get(nodeIdToHex(id))?.maxMessageSize ?? o.config.maxMessageSize,
+      config: () => ({
+        sequence: this.config.sequence,
+        initialTtl: this.config.initialTtl,
+        reliabilityTimerMs: this.config.reliabilityTimerMs,
+      }),
+      clock: this.clock,
+      logger: this.log,
+      onRequest: (req) => handleRequest(this.handlerContext(), req),
+    });
+  }
+
+  /** Address the listener is bound to (after {@link Peer.start}). */
+  get address(): LinkAddress {
+    if (!this.listener) throw new ReloadError('PEER_NOT_STARTED', 'peer not started');
+    return this.listener.address;
+  }
+
+  /** True once the peer is part of the ring (§10.5 step 7). */
+  get isJoined(): boolean {
+    return this.joined;
+  }
+
+  /** Starts listening for links. */
+  async start(): Promise<void> {
+    this.listener = await this.o.linkTransport.listen(this.o.listen);
+    this.listener.on('link', (link) => this.addLink(link));
+    this.housekeepingTimer = this.every(5_000, () => {
+      this.transport.housekeeping();
+      void this.storage?.purgeExpired().catch(() => undefined);
+    });
+  }
+
+  private every(ms: number, fn: () => void): unknown {
+    const loop = (): void => {
+      if (this.closed) return;
+      fn();
+      this.housekeepingTimer = this.clock.setTimeout(loop, ms);
+    };
+    return this.clock.setTimeout(loop, ms);
+  }
+
+  /** Starts a new overlay with this peer alone in the ring. */
+  createOverlay(): void {
+    this.run(this.chord.createOverlay());
+  }
+
+  /**
+   * Joins through a bootstrap node (§11.4, §10.5): connects to `bootstrap`, then runs the
+   * CHORD-RELOAD join. Resolves when this peer is in the ring.
+   * @throws ReloadError when the bootstrap cannot be reached or the join does not finish
+   *   within `timeoutMs` (default 30 000).
+   */
+  async join(bootstrap: LinkAddress, timeoutMs = 30_000): Promise<void> {
+    const link = await this.o.linkTransport.connect(bootstrap);
+    this.addLink(link);
+    const bootstrapId = link.remoteNodeIds[0];
+    if (!bootstrapId)
+      throw new ReloadError('BOOTSTRAP_NO_NODE_ID', 'bootstrap certificate has no Node-ID');
+    const done = new Promise<void>((resolve, reject) => {
+      this.joinWaiters.push({ resolve, reject });
+      const t = this.clock.setTimeout(
+        () => reject(new ReloadError('JOIN_TIMEOUT', `join did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      void t;
+    });
+    this.run(this.chord.join(bootstrapId));
+    await done;
+  }
+
+  /** Sends a request through the overlay (used by storage clients and tools). */
+  request(opts: RequestOptions): Promise<IncomingResponse> {
+    return this.transport.request(opts);
+  }
+
+  /** Pings a Node-ID or Resource-ID; resolves with the response (hops, rtt). */
+  ping(destination: Destination): Promise<IncomingResponse> {
+    return this.transport.request({
+      destinationList: [destination],
+      messageCode: MessageCode.ping_req,
+      body: encodeToBytes(PingReqCodec, { padding: new Uint8Array(0) }),
+    });
+  }
+
+  /** Leaves the overlay gracefully (§10.9) and closes every link. */
+  async leave(): Promise<void> {
+    if (this.joined) {
+      const actions = this.chord.leave();
+      await this.runAndWait(actions);
+    }
+    await this.close();
+  }
+
+  /** Closes links, listener and timers without a Leave (a crash, for tests). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clock.clearTimeout(this.tickTimer);
+    this.clock.clearTimeout(this.housekeepingTimer);
+    this.transport.close();
+    for (const w of this.awaitingLink.values()) {
+      this.clock.clearTimeout(w.timer);
+      w.reject(new ReloadError('PEER_CLOSED', 'peer closed'));
+    }
+    this.awaitingLink.clear();
+    for (const l of this.links.values()) l.close();
+    this.links.clear();
+    await this.listener?.close();
+  }
+
+  /** A snapshot of the peer's state. */
+  status(): PeerStatus {
+    const hex = (ids: (Uint8Array | undefined)[]): string[] =>
+      ids.filter((x): x is Uint8Array => !!x).map(nodeIdToHex);
+    return {
+      nodeId: nodeIdToHex(this.nodeId),
+      overlay: this.config.overlay,
+      state: this.chord.state,
+      listen: this.listener ? `${this.listener.address.host}:${this.listener.address.port}` : '',
+      uptimeSeconds: Math.floor((this.clock.now() - this.startedAt) / 1000),
+      predecessors: hex(this.chord.predecessors()),
+      successors: hex(this.chord.successors()),
+      fingers: [...new Set(hex(this.chord.fingers()))],
+      links: [...this.links.entries()].map(([id, l]) => ({
+        nodeId: id,
+        address: `${l.remoteAddress.host}:${l.remoteAddress.port}`,
+        protocol: l.protocol,
+        state: l.state,
+        rttMs: l.rtt().srttMs,
+      })),
+      ...(this.storage ? { storedBytes: this.storage.usage().bytes } : {}),
+      transport: this.transport.stats,
+    };
+  }
+
+  // ---- links --------------------------------------------------------------------------
+
+  private addLink(link: Link): void {
+    const id = link.remoteNodeIds[0];
+    if (!id || this.closed) {
+      link.close();
+      return;
+    }
+    const k = nodeIdToHex(id);
+    const old = this.links.get(k);
+    if (old && old !== link && old.state !== 'closed') {
+      // Keep one link per neighbour: the newer one wins, the old one is closed.
+      old.removeAllListeners('close');
+      old.close();
+    }
+    this.links.set(k, link);
+    link.on('message', (bytes) => this.transport.receive(id, bytes.slice()));
+    link.on('failed', () => this.run(this.chord.onLinkFailed(id)));
+    link.on('messageTooLarge', (info) =>
+      this.log.warn({ from: k, length: info.length }, 'message over max-message-size discarded'),
+    );
+    link.on('close', () => {
+      if (this.links.get(k) === link) {
+        this.links.delete(k);
+        if (!this.closed) this.run(this.chord.onLinkFailed(id));
+      }
+    });
+    const waiter = this.awaitingLink.get(k);
+    if (waiter) {
+      this.awaitingLink.delete(k);
+      this.clock.clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+  }
+
+  private waitForLink(nodeId: Uint8Array, timeoutMs: number): Promise<void> {
+    const k = nodeIdToHex(nodeId);
+    if (this.links.has(k)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.awaitingLink.delete(k);
+        reject(new ReloadError('ATTACH_NO_LINK', `no link from ${k} after Attach`));
+      }, timeoutMs);
+      this.awaitingLink.set(k, { resolve, reject, timer });
+    });
+  }
+
+  /** Our Attach candidate: a passive TLS-TCP-FH-NO-ICE host candidate (§6.5.1.11, §6.6.5). */
+  candidates(): IceCandidate[] {
+    const a = this.address;
+    return [
+      {
+        type: 'host',
+        addrPort: ipAddressPort(a.host, a.port),
+        overlayLink: this.o.linkTransport.type ?? OverlayLinkType['TLS-TCP-FH-NO-ICE'],
+        foundation: new TextEncoder().encode('1'),
+        priority: 1,
+        extensions: [],
+      },
+    ];
+  }
+
+  /**
+   * Sends an AttachReq (§6.5.1) and waits for the answerer to connect to us: the Attach
+   * sender is the TLS server (§6.5.1.13). Resolves with the answerer's Node-ID.
+   */
+  async attach(
+    destinationList: Destination[],
+    opts: { sendUpdate: boolean; firstHop?: Uint8Array },
+  ): Promise<Uint8Array> {
+    const body = encodeToBytes(AttachReqAnsCodec, {
+      ufrag: randomBytes(4),
+      password: randomBytes(8),
+      role: new TextEncoder().encode('passive'),
+      candidates: this.candidates(),
+      sendUpdate: opts.sendUpdate,
+    });
+    const res = await this.transport.request({
+      destinationList,
+      messageCode: MessageCode.attach_req,
+      body,
+      ...(opts.firstHop ? { firstHop: opts.firstHop } : {}),
+    });
+    const responder = res.signer.nodeId;
+    if (!responder) throw new ReloadError(ErrorCode.Forbidden, 'AttachAns signer has no Node-ID');
+    if (!idEquals(responder, this.nodeId)) {
+      await this.waitForLink(responder, this.config.reliabilityTimerMs * 3);
+    }
+    return responder;
+  }
+
+  /**
+   * Answers an AttachReq: connect, as TLS client, to the requester's candidate and check that
+   * its certificate is the Attach sender's (§6.5.1.11, §6.5.1.13).
+   */
+  connectToAttacher(requester: Uint8Array, candidates: IceCandidate[], sendUpdate: boolean): void {
+    const k = nodeIdToHex(requester);
+    if (idEquals(requester, this.nodeId)) return;
+    const after = (): void => this.run(this.chord.onPeerAttached(requester, { sendUpdate }));
+    if (this.links.has(k)) {
+      after();
+      return;
+    }
+    const c = candidates.find((x) => 'address' in x.addrPort);
+    if (!c || !('address' in c.addrPort)) return;
+    const address = { host: formatIpAddress(c.addrPort), port: c.addrPort.port };
+    this.o.linkTransport.connect(address, { expectedNodeId: requester }).then(
+      (link) => {
+        this.addLink(link);
+        after();
+      },
+      (e: Error) => this.log.warn({ to: k, error: e.message }, 'connect after Attach failed'),
+    );
+  }
+
+  // ---- topology actions -----------------------------------------------------------------
+
+  private handlerContext(): HandlerContext {
+    return { peer: this, log: this.log };
+  }
+
+  /** Carries out the topology plug-in's actions (see @reload/chord ChordAction). */
+  run(actions: ChordAction[]): void {
+    void this.runAndWait(actions);
+  }
+
+  private async runAndWait(actions: ChordAction[]): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    for (const a of actions) {
+      if (this.closed) return;
+      try {
+        const p = this.execute(a);
+        if (p) waits.push(p);
+      } catch (e) {
+        this.log.warn({ action: a.type, error: (e as Error).message }, 'topology action failed');
+      }
+    }
+    await Promise.allSettled(waits);
+  }
+
+  private execute(a: ChordAction): Promise<unknown> | undefined {
+    const c = this.chord;
+    switch (a.type) {
+      case 'attach': {
+        const dest: Destination[] = [];
+        if (a.via) dest.push({ kind: 'node', nodeId: a.via });
+        dest.push(
+          a.destination === 'node'
+            ? { kind: 'node', nodeId: a.target }
+            : { kind: 'resource', resourceId: a.target },
+        );
+        return this.attach(dest, {
+          sendUpdate: a.sendUpdate,
+          ...(a.firstHop ? { firstHop: a.firstHop } : {}),
+        }).then(
+          (responder) => this.run(c.onAttachAnswered(a.target, responder)),
+          (e: Error) => {
+            this.log.debug({ target: nodeIdToHex(a.target), error: e.message }, 'attach failed');
+            this.run(c.onAttachFailed(a.target));
+          },
+        );
+      }
+      case 'ping': {
+        const first = a.viaBootstrap
+          ? this.links.values().next().value?.remoteNodeIds[0]
+          : undefined;
+        return this.transport
+          .request({
+            destinationList: [{ kind: 'resource', resourceId: a.target }],
+            messageCode: MessageCode.ping_req,
+            body: encodeToBytes(PingReqCodec, { padding: new Uint8Array(0) }),
+            ...(first ? { firstHop: first } : {}),
+          })
+          .then(
+            (r) => {
+              if (r.signer.nodeId) this.run(c.onPingAnswered(a.target, r.signer.nodeId));
+              else this.run(c.onPingFailed(a.target));
+            },
+            () => this.run(c.onPingFailed(a.target)),
+          );
+      }
+      case 'join': {
+        const body = encodeToBytes(joinReqCodec(this.config.nodeIdLength), {
+          joiningPeerId: this.nodeId,
+          overlaySpecificData: new Uint8Array(0),
+        });
+        return this.transport
+          .request({
+            destinationList: [{ kind: 'node', nodeId: a.to }],
+            messageCode: MessageCode.join_req,
+            body,
+            expectedResponder: a.to,
+          })
+          .then(
+            (r) => {
+              decodeExact(JoinAnsCodec, r.body);
+              this.run(c.onJoinAnswered(a.to));
+            },
+            (e: Error) => {
+              this.log.warn({ to: nodeIdToHex(a.to), error: e.message }, 'join refused');
+              this.run(c.onJoinFailed(a.to));
+            },
+          );
+      }
+      case 'update':
+        return this.transport
+          .request({
+            destinationList: [{ kind: 'node', nodeId: a.to }],
+            messageCode: MessageCode.update_req,
+            body: c.encodeUpdate(a.update),
+            expectedResponder: a.to,
+          })
+          .catch((e: Error) => {
+            this.log.debug({ to: nodeIdToHex(a.to), error: e.message }, 'update failed');
+            this.run(c.onLinkFailed(a.to));
+          });
+      case 'leave': {
+        const body = encodeToBytes(leaveReqCodec(this.config.nodeIdLength), {
+          leavingPeerId: this.nodeId,
+          overlaySpecificData: c.encodeLeaveData(a.data),
+        });
+        return this.transport
+          .request({
+            destinationList: [{ kind: 'node', nodeId: a.to }],
+            messageCode: MessageCode.leave_req,
+            body,
+            transmissions: 1,
+          })
+          .catch(() => undefined);
+      }
+      case 'transfer':
+        return this.transferRange(a.range.start, a.range.end, a.to, 0);
+      case 'replicas':
+        return Promise.all(
+          a.added.map((to) => {
+            const r = c.responsibleRange();
+            const idx = a.replicas.findIndex((x) => idEquals(x, to));
+            return r ? this.transferRange(r.start, r.end, to, idx + 1) : Promise.resolve();
+          }),
+        );
+      case 'ranges':
+        return undefined;
+      case 'joined':
+        this.joined = true;
+        for (const w of this.joinWaiters.splice(0)) w.resolve();
+        return undefined;
+      case 'isolated':
+        this.log.warn({}, 'isolated from the overlay');
+        return undefined;
+      case 'schedule': {
+        this.clock.clearTimeout(this.tickTimer);
+        const delay = Math.max(0, a.at - this.clock.now());
+        this.tickTimer = this.clock.setTimeout(() => this.run(c.tick()), delay);
+        return undefined;
+      }
+    }
+  }
+
+  /**
+   * Sends every resource stored in (start, end] to `to` as StoreReqs with `replicaNumber`
+   * (§10.4, §10.5 step 6, §10.9). Failures are logged: stabilization repairs them.
+   */
+  private async transferRange(
+    start: Uint8Array,
+    end: Uint8Array,
+    to: Uint8Array,
+    replicaNumber: number,
+  ): Promise<void> {
+    const storage = this.storage;
+    if (!storage) return;
+    const resources = await storage.resourcesInRange(start, end);
+    for (const r of resources) {
+      const exp = await storage.exportResource(r, replicaNumber);
+      if (!exp) continue;
+      try {
+        await sendStoreExport(this, exp, to);
+      } catch (e) {
+        this.log.debug(
+          { to: nodeIdToHex(to), error: (e as Error).message },
+          'transfer store failed',
+        );
+      }
+    }
+  }
+
+  /** Address of the local application for an Application-ID (§6.5.2), if registered. */
+  application(id: number): LinkAddress | undefined {
+    return this.o.applications?.get(id);
+  }
+
+  /** Applies a ConfigUpdate through the `onConfigUpdate` hook (§6.5.4). */
+  async applyConfigUpdate(u: ConfigUpdateReq): Promise<void> {
+    if (!this.o.onConfigUpdate)
+      throw new ReloadError(ErrorCode.Forbidden, 'configuration updates not accepted');
+    await this.o.onConfigUpdate(u);
+  }
+
+  /**
+   * §10.4: a replica or transferred Store must come from a neighbour (a predecessor storing
+   * replicas, a successor handing over data on join, a leaving neighbour). For the storage
+   * engine's `replicaSenderAllowed` hook.
+   */
+  isNeighbor(nodeId: Uint8Array | undefined): boolean {
+    if (!nodeId) return false;
+    return [...this.chord.predecessors(), ...this.chord.successors()].some((n) =>
+      idEquals(n, nodeId),
+    );
+  }
+
+  /** Describes a request for logs. */
+  static describe(code: number): string {
+    return messageCodeName(code);
+  }
+}
+
+/** Creates a {@link Peer}; call `start()` then `createOverlay()` or `join()`. */
+export function createPeer(o: PeerOptions): Peer {
+  return new Peer(o);
+}

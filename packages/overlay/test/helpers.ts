@@ -1,0 +1,140 @@
+/**
+ * Test helpers: an overlay CA, enrolled identities and peers over the in-memory link network.
+ * Certificates are real (issued by @reload/security); every message is signed and verified.
+ */
+import { MemoryNetwork, MemoryTransport } from '@reload/link';
+import {
+  type Credentials,
+  createCa,
+  createTrustStore,
+  generateKeyPairAsync,
+  issueCertificateForKey,
+  randomNodeId,
+  type TrustStore,
+} from '@reload/security';
+import { createPeer, type Peer, type PeerConfig } from '@reload/overlay';
+
+export const OVERLAY = 'test.overlay.example.org';
+
+export interface Identity {
+  nodeId: Uint8Array;
+  credentials: Credentials;
+}
+
+export interface TestOverlay {
+  ca: Credentials;
+  trust: TrustStore;
+  net: MemoryNetwork;
+  config: PeerConfig;
+  identities: Identity[];
+  peers: Peer[];
+  /** Creates and starts peer i (not joined). */
+  spawn(i: number): Promise<Peer>;
+  close(): Promise<void>;
+}
+
+/** Makes `n` identities (RSA-2048 keys are generated in parallel worker threads). */
+export async function makeOverlay(
+  n: number,
+  config: Partial<PeerConfig> = {},
+): Promise<TestOverlay> {
+  const ca = await createCa({ subject: `CN=${OVERLAY}`, keyAlgorithm: 'ecdsa-p256' });
+  const trust = createTrustStore({ rootCerts: [ca.certificate], overlay: OVERLAY });
+  const identities = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const keys = await generateKeyPairAsync('ecdsa-p256');
+      const nodeId = randomNodeId(16);
+      const certificate = await issueCertificateForKey({
+        ca,
+        publicKey: keys.publicKey,
+        nodeIds: [nodeId],
+        overlay: OVERLAY,
+        username: `user${i}`,
+      });
+      return { nodeId, credentials: { certificate, privateKey: keys.privateKey } };
+    }),
+  );
+  const net = new MemoryNetwork();
+  const full: PeerConfig = {
+    overlay: OVERLAY,
+    sequence: 1,
+    nodeIdLength: 16,
+    initialTtl: 100,
+    maxMessageSize: 5000,
+    reliabilityTimerMs: 1000,
+    ...config,
+  };
+  const peers: Peer[] = [];
+  async function spawn(i: number): Promise<Peer> {
+    const id = identities[i];
+    const host = `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    const linkTransport = new MemoryTransport(net, {
+      host,
+      chain: [id.credentials.certificate],
+      verifier: (chain) => {
+        const info = trust.checkCertificate(chain[0], { requireNodeId: true });
+        return { nodeIds: info.nodeIds };
+      },
+    });
+    const peer = createPeer({
+      config: full,
+      credentials: id.credentials,
+      nodeId: id.nodeId,
+      trust,
+      linkTransport,
+      listen: { host, port: 6084 },
+    });
+    await peer.start();
+    peers[i] = peer;
+    return peer;
+  }
+  return {
+    ca,
+    trust,
+    net,
+    config: full,
+    identities,
+    peers,
+    spawn,
+    async close() {
+      await Promise.all(peers.filter(Boolean).map((p) => p.close()));
+    },
+  };
+}
+
+/** Polls `cond` every 20 ms until true or `ms` elapse. */
+export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Checks that every live peer's first successor and predecessor are its ring neighbours. */
+export function ringErrors(peers: Peer[]): string[] {
+  const live = peers.filter((p) => p.isJoined);
+  const sorted = live.map((p) => hex(p.nodeId)).sort();
+  const errors: string[] = [];
+  for (const p of live) {
+    const me = hex(p.nodeId);
+    const i = sorted.indexOf(me);
+    const succ = sorted[(i + 1) % sorted.length];
+    const pred = sorted[(i - 1 + sorted.length) % sorted.length];
+    const s = p.chord.successors()[0];
+    const d = p.chord.predecessors()[0];
+    if (sorted.length > 1) {
+      if (!s || hex(s) !== succ)
+        errors.push(
+          `${me.slice(0, 8)}: successor ${s ? hex(s).slice(0, 8) : '-'} != ${succ.slice(0, 8)}`,
+        );
+      if (!d || hex(d) !== pred)
+        errors.push(
+          `${me.slice(0, 8)}: predecessor ${d ? hex(d).slice(0, 8) : '-'} != ${pred.slice(0, 8)}`,
+        );
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { MessageCode } from '@reload/wire';
+import { makeOverlay, ringErrors, type TestOverlay, waitFor } from './helpers.js';
+
+const N = 12;
+let o: TestOverlay;
+
+afterAll(async () => {
+  await o?.close();
+});
+
+describe('peers over the memory link form a CHORD-RELOAD ring (RFC 6940 §10.5)', () => {
+  it(`${N} peers join one at a time and converge`, async () => {
+    o = await makeOverlay(N);
+    const first = await o.spawn(0);
+    first.createOverlay();
+    for (let i = 1; i < N; i++) {
+      const p = await o.spawn(i);
+      await p.join(first.address, 20_000);
+    }
+    await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+    expect(ringErrors(o.peers)).toEqual([]);
+  }, 60_000);
+
+  it('routes Pings to random Resource-IDs to the responsible peer', async () => {
+    for (let k = 0; k < 30; k++) {
+      const from = o.peers[k % N];
+      const target = randomBytes(16);
+      const res = await from.ping({ kind: 'resource', resourceId: target });
+      expect(res.messageCode).toBe(MessageCode.ping_ans);
+      const responsible = o.peers.find((p) => p.chord.isResponsible(target))!;
+      expect(Buffer.from(res.signer.nodeId!).equals(Buffer.from(responsible.nodeId))).toBe(true);
+      expect(res.hops).toBeLessThanOrEqual(Math.ceil(Math.log2(N)) + 2);
+    }
+  }, 30_000);
+
+  it('answers a Ping to a Node-ID only from that node (§6.3.4 check 1)', async () => {
+    const a = o.peers[1];
+    const b = o.peers[N - 1];
+    const res = await a.ping({ kind: 'node', nodeId: b.nodeId });
+    expect(Buffer.from(res.signer.nodeId!).equals(Buffer.from(b.nodeId))).toBe(true);
+  });
+});
