@@ -69,9 +69,15 @@ export class Ring {
   toBytes(n: bigint): Uint8Array {
     let v = this.norm(n);
     const out = new Uint8Array(this.bytes);
-    for (let i = this.bytes - 1; i >= 0; i--) {
-      out[i] = Number(v & 0xffn);
-      v >>= 8n;
+    const view = new DataView(out.buffer);
+    let i = this.bytes;
+    for (; i >= 8; i -= 8) {
+      view.setBigUint64(i - 8, v & 0xffffffffffffffffn);
+      v >>= 64n;
+    }
+    for (; i >= 4; i -= 4) {
+      view.setUint32(i - 4, Number(v & 0xffffffffn));
+      v >>= 32n;
     }
     return out;
   }
@@ -174,12 +180,17 @@ export class Ring {
 
 /** Big-endian bytes as an unsigned integer. */
 export function bytesToBig(b: Uint8Array): bigint {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let v = 0n;
-  for (const byte of b) v = (v << 8n) | BigInt(byte);
+  let i = 0;
+  for (; i + 8 <= b.length; i += 8) v = (v << 64n) | view.getBigUint64(i);
+  for (; i + 4 <= b.length; i += 4) v = (v << 32n) | BigInt(view.getUint32(i));
+  for (; i < b.length; i++) v = (v << 8n) | BigInt(b[i]);
   return v;
 }
 
 /** Number of significant bits of a positive integer (bitLength(1) = 1). */
 function bitLength(n: bigint): number {
-  return n.toString(2).length;
+  const hex = n.toString(16);
+  return (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0], 16)));
 }

@@ -762,20 +762,33 @@ export class ChordTopology {
     return out;
   }
 
+  /** The n ids closest after this peer going clockwise, closest first. */
   private closestSucc(ids: Iterable<bigint>, n: number): bigint[] {
-    return [...ids]
-      .map((x) => [x, this.ring.distance(this.id, x)] as const)
-      .sort((a, b) => cmpBig(a[1], b[1]))
-      .slice(0, n)
-      .map((e) => e[0]);
+    return this.closest(ids, n, (x) => this.ring.distance(this.id, x));
   }
 
+  /** The n ids closest before this peer, closest first. */
   private closestPred(ids: Iterable<bigint>, n: number): bigint[] {
-    return [...ids]
-      .map((x) => [x, this.ring.distance(x, this.id)] as const)
-      .sort((a, b) => cmpBig(a[1], b[1]))
-      .slice(0, n)
-      .map((e) => e[0]);
+    return this.closest(ids, n, (x) => this.ring.distance(x, this.id));
+  }
+
+  /** Partial selection: the n smallest by `dist` (n is small), by insertion. */
+  private closest(ids: Iterable<bigint>, n: number, dist: (x: bigint) => bigint): bigint[] {
+    const out: bigint[] = [];
+    const ds: bigint[] = [];
+    for (const x of ids) {
+      const d = dist(x);
+      if (out.length === n && d >= ds[n - 1]) continue;
+      let i = out.length === n ? n - 1 : out.length;
+      while (i > 0 && ds[i - 1] > d) {
+        ds[i] = ds[i - 1];
+        out[i] = out[i - 1];
+        i--;
+      }
+      ds[i] = d;
+      out[i] = x;
+    }
+    return out;
   }
 
   /**

@@ -195,9 +195,15 @@ export class ChordSim {
   }
 
   /** The alive joined peer responsible for `key`, by the definition of §10.1. */
-  responsibleFor(key: bigint): SimNode {
-    const order = this.ringOrder();
-    return order.find((n) => n.id >= key) ?? order[0];
+  responsibleFor(key: bigint, order: SimNode[] = this.ringOrder()): SimNode {
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (order[mid].id < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return order[lo] ?? order[0];
   }
 
   // -------------------------------------------------------------------------------------------

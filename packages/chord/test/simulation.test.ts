@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChordSim, ringErrors, type SimNode } from './sim.js';
+import { ChordSim, fingerErrors, ringErrors, type SimNode } from './sim.js';
 
+/** Lookups from random peers to random Resource-IDs; hop statistics of the correct ones. */
 function lookups(sim: ChordSim, count: number) {
   const alive = sim.ringOrder();
   const hops: number[] = [];
@@ -9,7 +11,7 @@ function lookups(sim: ChordSim, count: number) {
     const from = alive[Math.floor(sim.rng() * alive.length)];
     const key = sim.randomId();
     const r = sim.lookup(from, key);
-    const want = sim.responsibleFor(key);
+    const want = sim.responsibleFor(key, alive);
     if (!r || r.node !== want) wrong.push(sim.ring.hex(key));
     else hops.push(r.hops);
   }
@@ -17,47 +19,127 @@ function lookups(sim: ChordSim, count: number) {
   return { wrong, mean, max: Math.max(...hops) };
 }
 
-describe('100-peer simulation', () => {
-  it('joins, converges, routes, survives leaves and crashes', () => {
-    const sim = new ChordSim({ seed: 7 });
+/** Joins `count` peers one at a time through random members; each must finish joining. */
+function grow(sim: ChordSim, count: number, settleMs = 2_000): SimNode[] {
+  const members = sim.ringOrder();
+  if (members.length === 0) {
     const first = sim.addNode();
     sim.create(first);
-    const members: SimNode[] = [first];
-    let t0 = Date.now();
-    for (let i = 1; i < 100; i++) {
-      const n = sim.addNode();
-      const b = members[Math.floor(sim.rng() * members.length)];
-      sim.join(n, b);
-      const ok = sim.runWhile(60_000, () => n.chord.state === 'joined');
-      expect(ok, `peer ${i} joined`).toBe(true);
-      sim.run(2_000);
-      members.push(n);
-    }
+    members.push(first);
+  }
+  while (members.length < count) {
+    const n = sim.addNode();
+    sim.join(n, members[Math.floor(sim.rng() * members.length)]);
+    const ok = sim.runWhile(120_000, () => n.chord.state === 'joined');
+    if (!ok) throw new Error(`peer ${members.length} did not join`);
+    sim.run(settleMs);
+    members.push(n);
+  }
+  return members;
+}
+
+describe('many peers in one process (in-memory bus, fake clock)', () => {
+  it('100 peers join one at a time, converge, route in O(log N), and heal after 20% leave and 10% crash', () => {
+    const sim = new ChordSim({ seed: 7 });
+    const members = grow(sim, 100);
     sim.run(5_000);
-    console.log('join', Date.now() - t0, sim.stats);
     expect(ringErrors(sim)).toEqual([]);
+    expect(fingerErrors(sim, false)).toEqual([]);
+    for (const n of members) expect(n.chord.state).toBe('joined');
+    expect(sim.stats.transfers).toBe(99); // one handover per join (§10.5 step 6)
+
     const N = 100;
-    const l = lookups(sim, 2000);
-    console.log(l.mean, l.max, 0.5 * Math.log2(N) + 1);
+    const l = lookups(sim, 2_000);
     expect(l.wrong).toEqual([]);
-    t0 = Date.now();
-    // 20% leave, 10% crash
-    const shuffled = [...members].sort(() => sim.rng() - 0.5);
-    for (const n of shuffled.slice(0, 20)) {
+    expect(l.mean).toBeLessThanOrEqual(0.5 * Math.log2(N) + 1);
+    expect(l.max).toBeLessThanOrEqual(Math.log2(N) + 2);
+
+    // 20% leave gracefully, one after the other …
+    const order = [...members].sort(() => sim.rng() - 0.5);
+    for (const n of order.slice(0, 20)) {
       sim.leave(n);
       sim.run(1_000);
     }
     sim.run(10_000);
-    console.log('after leave', ringErrors(sim).length);
-    for (const n of shuffled.slice(20, 30)) {
+    expect(ringErrors(sim)).toEqual([]);
+    // … then another 10% crash.
+    for (const n of order.slice(20, 30)) {
       sim.crash(n);
       sim.run(500);
     }
-    sim.run(60_000);
-    console.log('after crash', ringErrors(sim).length);
+    // Stabilization: a couple of chord-update-intervals.
     sim.run(1_300_000);
-    console.log('later', Date.now() - t0, ringErrors(sim));
-    const l2 = lookups(sim, 2000);
-    console.log(l2.mean, l2.max, 0.5 * Math.log2(70) + 1, l2.wrong.length);
+    expect(sim.ringOrder().length).toBe(70);
+    expect(ringErrors(sim)).toEqual([]);
+    expect(fingerErrors(sim, false)).toEqual([]);
+    const l2 = lookups(sim, 2_000);
+    expect(l2.wrong).toEqual([]);
+    expect(l2.mean).toBeLessThanOrEqual(0.5 * Math.log2(70) + 1);
+    expect(l2.max).toBeLessThanOrEqual(Math.log2(70) + 2);
+  });
+
+  it('converges with periodic recovery (chord-reactive false) after crashes', () => {
+    const sim = new ChordSim({
+      seed: 11,
+      chord: { reactive: false, updateIntervalMs: 20_000, pingIntervalMs: 60_000 },
+    });
+    const members = grow(sim, 30);
+    sim.run(60_000);
+    expect(ringErrors(sim)).toEqual([]);
+    for (const n of members.slice(3, 9)) sim.crash(n);
+    sim.run(300_000);
+    expect(ringErrors(sim)).toEqual([]);
+    expect(lookups(sim, 300).wrong).toEqual([]);
+  });
+
+  it('160-bit NodeIds (node-id-length 20) work the same', () => {
+    const sim = new ChordSim({ seed: 3, nodeIdLength: 20 });
+    grow(sim, 25);
+    sim.run(5_000);
+    expect(ringErrors(sim)).toEqual([]);
+    expect(lookups(sim, 300).wrong).toEqual([]);
+  });
+
+  it('fills every finger entry that has a peer in range after a few chord-ping-intervals', () => {
+    const sim = new ChordSim({
+      seed: 5,
+      chord: { pingIntervalMs: 60_000, updateIntervalMs: 30_000 },
+    });
+    grow(sim, 40, 1_000);
+    sim.run(600_000);
+    expect(fingerErrors(sim, true)).toEqual([]);
+  });
+});
+
+describe('ring invariants (property-based)', () => {
+  it('for random overlays, successors/predecessors are exact and fingers valid after joins and failures', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 2, max: 18 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom(16, 20),
+        (seed, size, failures, nodeIdLength) => {
+          const sim = new ChordSim({ seed, nodeIdLength, chord: { updateIntervalMs: 30_000 } });
+          const members = grow(sim, size, 500);
+          sim.run(2_000);
+          expect(ringErrors(sim)).toEqual([]);
+          expect(fingerErrors(sim, false)).toEqual([]);
+          // Crash a few peers (never all but one) and let the ring repair itself.
+          const victims = members.slice(1, 1 + Math.min(failures, size - 2));
+          for (const v of victims) sim.crash(v);
+          sim.run(120_000);
+          expect(ringErrors(sim)).toEqual([]);
+          expect(fingerErrors(sim, false)).toEqual([]);
+          // every key is found at the responsible peer from every peer
+          const alive = sim.ringOrder();
+          for (const from of alive) {
+            const key = sim.randomId();
+            expect(sim.lookup(from, key)?.node).toBe(sim.responsibleFor(key, alive));
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });

@@ -136,7 +136,13 @@ describe('joining node (§10.5)', () => {
     as = c.onUpdate(B(120), apUpdate);
     const atts = ofType(as, 'attach');
     const neigh = atts.filter((a) => a.purpose === 'neighbor');
-    expect(ids(neigh.map((a) => a.target)).sort(cmp)).toEqual([P(70), P(80), P(90), P(130), P(140)]);
+    expect(ids(neigh.map((a) => a.target)).sort(cmp)).toEqual([
+      P(70),
+      P(80),
+      P(90),
+      P(130),
+      P(140),
+    ]);
     for (const a of neigh) {
       expect(a.destination).toBe('node');
       expect(big(a.via!)).toBe(P(120)); // §10.6: source-routed through the AP
