@@ -14,3 +14,4 @@ export * from './framing.js';
 export * from './fragmentation.js';
 export * from './storage/index.js';
 export * from './chord/index.js';
+export * from './bodies/index.js';
