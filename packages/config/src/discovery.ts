@@ -162,7 +162,7 @@ function httpsGet(
  * `application/p2p-overlay+xml`, then runs {@link verifyConfiguration} for the
  * configuration whose instance-name is the overlay name.
  *
- * @throws ReloadError 'CONFIG_DISCOVERY' (DNS, TLS, HTTP failures — the last one tried), or
+ * @throws ReloadError 'CONFIG_DISCOVERY' (DNS, TLS, HTTP failures; the message lists each target's), or
  *   any error of verifyConfiguration ('CONFIG_NOT_FOUND' when no configuration has the
  *   overlay name as instance-name, 'CONFIG_SIGNATURE_INVALID', …).
  */
@@ -191,7 +191,8 @@ export async function discoverConfiguration(
       { host: overlayName, port: 443 },
     ];
   }
-  let lastError: unknown;
+  const failures: string[] = [];
+  let firstError: unknown;
   for (const t of targets) {
     let address: string;
     let raw: Uint8Array;
@@ -199,7 +200,8 @@ export async function discoverConfiguration(
       address = await addressOf(resolver, t.host);
       raw = await httpsGet(address, t.port, path, name, options);
     } catch (e) {
-      lastError = e;
+      firstError ??= e;
+      failures.push(`${t.host}:${t.port}: ${(e as Error).message}`);
       continue;
     }
     const {
@@ -218,6 +220,8 @@ export async function discoverConfiguration(
       server: { host: t.host, address, port: t.port },
     };
   }
-  if (lastError instanceof ReloadError) throw lastError;
-  throw discoveryError(`no configuration server reachable for ${overlayName}`, lastError);
+  throw discoveryError(
+    `no configuration document for ${overlayName} (${failures.join('; ')})`,
+    firstError,
+  );
 }
