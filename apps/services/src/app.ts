@@ -58,7 +58,7 @@ export interface ServicesAppOptions {
    * Extra RELAX NG / schema validation of uploaded configurations (throw to reject); the
    * built-in §11.1.1 structural check always runs.
    */
-  validateConfiguration?: (xml: string) => void;
+  validateConfiguration?: (xml: string) => void | Promise<void>;
 }
 
 declare module 'fastify' {
@@ -309,7 +309,7 @@ export async function buildServicesApp(opts: ServicesAppOptions): Promise<Fastif
       );
     });
 
-    await oam.register(async (cfg) => {
+    await oam.register((cfg, _opts, done) => {
       cfg.removeAllContentTypeParsers();
       cfg.addContentTypeParser(
         '*',
@@ -345,6 +345,7 @@ export async function buildServicesApp(opts: ServicesAppOptions): Promise<Fastif
           return { sequence: parsed };
         },
       );
+      done();
     });
   });
 

@@ -7,6 +7,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ReloadError } from '@reload/wire';
 import { ProvisioningStore, type StoreOptions } from '@reload/provisioning';
+import { validateWithXmllint } from '@reload/config';
 import { buildServicesApp } from './app.js';
 import { startDnsResponder, type DnsResponder } from './dns.js';
 
@@ -41,8 +42,12 @@ export interface StartOptions extends StoreOptions {
   publicAddress?: string;
   /** pino logger (none when omitted). */
   logger?: FastifyBaseLogger;
-  /** Extra upload validation (see ServicesAppOptions.validateConfiguration). */
-  validateConfiguration?: (xml: string) => void;
+  /**
+   * Extra upload validation (see ServicesAppOptions.validateConfiguration). Default: RELAX NG
+   * validation with `xmllint` against @reload/config's §11.1.1 schema when xmllint is
+   * installed (a warning is logged and only the built-in structural check runs otherwise).
+   */
+  validateConfiguration?: (xml: string) => void | Promise<void>;
 }
 
 /** Running services. */
@@ -90,11 +95,23 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
       contexts.set(o, createSecureContext({ cert: c.cert, key: c.key, ca }));
     }
     const first = creds.get(overlays[0])!;
+    let validateConfiguration = opts.validateConfiguration;
+    if (!validateConfiguration) {
+      try {
+        await validateWithXmllint(await store.nakedConfiguration(overlays[0]));
+        validateConfiguration = relaxNgValidator;
+      } catch (err) {
+        opts.logger?.warn(
+          { err },
+          'xmllint unavailable: uploads get the structural grammar check only',
+        );
+      }
+    }
     const app = await buildServicesApp({
       store,
       overlays,
       logger: opts.logger ?? false,
-      ...(opts.validateConfiguration ? { validateConfiguration: opts.validateConfiguration } : {}),
+      ...(validateConfiguration ? { validateConfiguration } : {}),
       https: {
         cert: first.cert,
         key: first.key,
@@ -175,5 +192,18 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
   } catch (e) {
     await closeAll();
     throw e;
+  }
+}
+
+/** Rejects a document that `xmllint --relaxng` finds invalid against the §11.1.1 schema. */
+export async function relaxNgValidator(xml: string): Promise<void> {
+  const r = await validateWithXmllint(xml);
+  if (!r.valid) {
+    const msg = r.output
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/fails to validate/.test(l))
+      .map((l) => l.replace(/^-:/, 'line '))
+      .join('; ');
+    throw new Error(`does not conform to the RFC 6940 §11.1.1 RELAX NG grammar: ${msg}`);
   }
 }

@@ -501,10 +501,11 @@ const lower = (s: string): string => s.toLowerCase();
 /** Options of {@link checkNakedConfigurationUpdate}. */
 export interface UpdateCheckOptions {
   /**
-   * Extra grammar validation (e.g. RELAX NG with xmllint); throw to reject. Its message is
+   * Extra grammar validation run after the structural check (e.g. RELAX NG with xmllint, see
+   * `validateWithXmllint` of @reload/config); throw (or reject) to refuse. Its message is
    * reported under rule `grammar`.
    */
-  validate?: (xml: string) => void;
+  validate?: (xml: string) => void | Promise<void>;
 }
 
 /**
@@ -513,30 +514,17 @@ export interface UpdateCheckOptions {
  * sequence = current + 1 (mod 65535); instance-name, expiration, root-cert, enrollment-server
  * and configuration-signer unchanged; no node-id-length, shared-secret, kind-signer,
  * kind-signature or signature element added; no self-signed-permitted true; no additional
- * configuration element.
+ * configuration element. (The optional {@link UpdateCheckOptions.validate} hook is run by
+ * `ProvisioningStore.putNakedConfiguration`, between the structural check and these rules.)
  * @returns the parsed upload.
  * @throws ConfigurationRuleError naming the rule and the element (the first rule broken).
  */
 export function checkNakedConfigurationUpdate(
   current: string,
   proposed: string,
-  opts: UpdateCheckOptions = {},
 ): ParsedNakedConfiguration {
   const cur = parseNakedConfiguration(current);
   const next = parseNakedConfiguration(proposed);
-  if (opts.validate) {
-    try {
-      opts.validate(proposed);
-    } catch (e) {
-      const err = e as { element?: string; message?: string };
-      throw new ConfigurationRuleError(
-        'grammar',
-        err.element ?? 'document',
-        err.message ?? String(e),
-        400,
-      );
-    }
-  }
   if (next.instanceName !== cur.instanceName) {
     throw new ConfigurationRuleError(
       'unchanged',

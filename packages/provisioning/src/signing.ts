@@ -1,30 +1,15 @@
 /**
- * RFC 6940 §11.1 configuration signatures: a SecurityBlock (§6.3.4) over the exact bytes from
- * the first `<` of `<configuration` to the `>` of `</configuration>`, base64 in the
- * `<signature>` element that follows. Not XML-DSig.
+ * Checking RFC 6940 §11.1 configuration signatures (made by @reload/config
+ * `signConfiguration`): a SecurityBlock (§6.3.4) over the exact bytes from the first `<` of
+ * `<configuration` to the `>` of `</configuration>`, base64 in the `<signature>` element that
+ * follows.
  */
-import {
-  createHash,
-  sign as cryptoSign,
-  verify as cryptoVerify,
-  X509Certificate,
-} from 'node:crypto';
-import {
-  CertificateType,
-  HashAlgorithm,
-  ReloadError,
-  SecurityBlockCodec,
-  SignatureAlgorithm,
-  SignerIdentityType,
-  decodeExact,
-  encodeToBytes,
-  type SecurityBlock,
-} from '@reload/wire';
-import type { CertifiedKey } from './pki.js';
+import { createHash, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { ReloadError, SecurityBlockCodec, SignerIdentityType, decodeExact } from '@reload/wire';
 
 const CONFIG_RE = /<((?:[A-Za-z_][\w.-]*:)?)configuration[\s>/]/;
 
-/** Byte range [start, end) of the single `<configuration>` element in `xml` (UTF-16 indices). */
+/** Range [start, end) (string indices) of the first `<configuration>` element, and its prefix. */
 export function configurationRange(xml: string): { start: number; end: number; prefix: string } {
   const m = CONFIG_RE.exec(xml);
   if (!m) throw new ReloadError('CONFIG_INVALID', 'no <configuration> element');
@@ -35,52 +20,41 @@ export function configurationRange(xml: string): { start: number; end: number; p
   return { start: m.index, end: endAt + close.length, prefix };
 }
 
-/**
- * Signs a naked configuration (one `<configuration>` element, no `<signature>`): returns the
- * document with `<signature>BASE64(SecurityBlock)</signature>` inserted right after
- * `</configuration>`. The SecurityBlock carries the signer certificate and a `cert_hash`
- * SignerIdentity (SHA-256); the signature is RSASSA-PKCS1-v1_5 or ECDSA with SHA-256.
- */
-export function signNakedConfiguration(xml: string, signer: CertifiedKey): string {
-  const { start, end, prefix } = configurationRange(xml);
-  const signed = Buffer.from(xml.slice(start, end), 'utf8');
-  const isRsa = signer.privateKey.asymmetricKeyType === 'rsa';
-  const signatureValue = cryptoSign('sha256', signed, signer.privateKey);
-  const block: SecurityBlock = {
-    certificates: [{ type: CertificateType.X509, certificate: signer.certificate }],
-    signature: {
-      algorithm: {
-        hash: HashAlgorithm.sha256,
-        signature: isRsa ? SignatureAlgorithm.rsa : SignatureAlgorithm.ecdsa,
-      },
-      identity: {
-        identityType: SignerIdentityType.cert_hash,
-        hashAlg: HashAlgorithm.sha256,
-        certificateHash: createHash('sha256').update(signer.certificate).digest(),
-      },
-      signatureValue,
-    },
-  };
-  const b64 = Buffer.from(encodeToBytes(SecurityBlockCodec, block)).toString('base64');
-  return `${xml.slice(0, end)}\n  <${prefix}signature>${b64}</${prefix}signature>${xml.slice(end)}`;
-}
-
 /** Result of {@link verifySignedConfiguration}. */
-export interface VerifiedConfiguration {
+export interface VerifiedSignature {
   /** The signer certificate (from the SecurityBlock). */
   signer: X509Certificate;
+  /** Node-IDs (hex) of the signer certificate's reload:// URIs. */
+  signerNodeIds: string[];
 }
 
 /**
- * Verifies the §11.1 signature of a document made by {@link signNakedConfiguration}: the
- * signature over the configuration bytes with the certificate the SecurityBlock names, and
- * that certificate issued by `rootCert`.
- * @throws ReloadError `CONFIG_SIGNATURE_INVALID`.
+ * Node-IDs (hex) of the reload:// URIs of a certificate, whose destination part is a
+ * Destination List with one node entry: `01 <len> <Node-ID>` (§11.3, §14.15).
+ */
+export function reloadUriNodeIds(cert: X509Certificate): string[] {
+  const out: string[] = [];
+  for (const m of (cert.subjectAltName ?? '').matchAll(/URI:reload:\/\/([0-9a-fA-F]+)@/g)) {
+    const dest = Buffer.from(m[1] ?? '', 'hex');
+    if (dest[0] === 1 && dest[1] === dest.length - 2) out.push(dest.subarray(2).toString('hex'));
+  }
+  return out;
+}
+
+/**
+ * Verifies the §11.1 signature of a one-configuration document: the SecurityBlock signature
+ * over the exact configuration bytes with the certificate its `cert_hash` SignerIdentity
+ * names, that certificate issued by `rootCert`, and one of its Node-IDs listed in
+ * `authorizedSigners` (the previous document's configuration-signer values). A small
+ * independent check used by tests and the benchmark; @reload/config `verifyConfiguration` is
+ * the full verifier.
+ * @throws ReloadError `CONFIG_SIGNATURE_INVALID`, `CONFIG_SIGNER_NOT_AUTHORIZED`.
  */
 export function verifySignedConfiguration(
   xml: string,
   rootCert: Uint8Array,
-): VerifiedConfiguration {
+  authorizedSigners: readonly string[],
+): VerifiedSignature {
   const { start, end, prefix } = configurationRange(xml);
   const sigRe = new RegExp(`^\\s*<${prefix}signature(?:\\s[^>]*)?>([^<]*)</${prefix}signature>`);
   const m = sigRe.exec(xml.slice(end));
@@ -88,7 +62,10 @@ export function verifySignedConfiguration(
     throw new ReloadError('CONFIG_SIGNATURE_INVALID', why);
   };
   if (!m) return bad('no <signature> after </configuration>');
-  const block = decodeExact(SecurityBlockCodec, Buffer.from(m[1].replace(/\s+/g, ''), 'base64'));
+  const block = decodeExact(
+    SecurityBlockCodec,
+    Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'),
+  );
   const id = block.signature.identity;
   if (id.identityType !== SignerIdentityType.cert_hash || !('certificateHash' in id)) {
     return bad('signer identity is not cert_hash');
@@ -108,5 +85,13 @@ export function verifySignedConfiguration(
     block.signature.signatureValue,
   );
   if (!ok) return bad('signature does not verify');
-  return { signer: cert };
+  const signerNodeIds = reloadUriNodeIds(cert);
+  const allowed = new Set(authorizedSigners.map((x) => x.toLowerCase()));
+  if (!signerNodeIds.some((n) => allowed.has(n))) {
+    throw new ReloadError(
+      'CONFIG_SIGNER_NOT_AUTHORIZED',
+      `signer ${signerNodeIds.join(',')} is not authorized`,
+    );
+  }
+  return { signer: cert, signerNodeIds };
 }

@@ -33,12 +33,13 @@ import {
 import {
   applyServerFields,
   checkNakedConfigurationUpdate,
+  ConfigurationRuleError,
   defaultNakedConfiguration,
   nextSequence,
   parseNakedConfiguration,
   type UpdateCheckOptions,
 } from './naked-config.js';
-import { signNakedConfiguration } from './signing.js';
+import { signConfiguration } from '@reload/config';
 import { isValidOverlayName, isValidUserName } from './names.js';
 
 const DAY_MS = 86_400_000;
@@ -459,7 +460,7 @@ export class ProvisioningStore {
       configurationSigner: signerNodeId,
     });
     const signer = await loadCertifiedKey(signerRecord.certPath, signerRecord.keyPath);
-    const signed = signNakedConfiguration(naked, signer);
+    const signed = signConfiguration(naked, signer);
     // The overlay record goes last: it marks the overlay as provisioned.
     await this.sub(name, 'signers').put(pad(1), signerRecord as unknown as Json);
     await this.sub(name, 'config').put('current', { naked, signed });
@@ -592,7 +593,7 @@ export class ProvisioningStore {
   }
 
   private async commitConfiguration(s: OverlayState, naked: string): Promise<void> {
-    const signed = signNakedConfiguration(naked, s.signer);
+    const signed = signConfiguration(naked, s.signer);
     await this.sub(s.record.name, 'config').put('current', { naked, signed });
     s.naked = naked;
     s.signed = signed;
@@ -608,8 +609,22 @@ export class ProvisioningStore {
     xml: string,
     opts: UpdateCheckOptions = {},
   ): Promise<number> {
+    parseNakedConfiguration(xml);
+    if (opts.validate) {
+      try {
+        await opts.validate(xml);
+      } catch (e) {
+        const err = e as { element?: string; message?: string };
+        throw new ConfigurationRuleError(
+          'grammar',
+          err.element ?? 'document',
+          err.message ?? String(e),
+          400,
+        );
+      }
+    }
     return this.exclusive(overlay, async (s) => {
-      const parsed = checkNakedConfigurationUpdate(s.naked, xml, opts);
+      const parsed = checkNakedConfigurationUpdate(s.naked, xml);
       await this.commitConfiguration(s, xml);
       return parsed.sequence;
     });
