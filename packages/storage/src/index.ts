@@ -10,3 +10,4 @@ export * from './backend.js';
 export * from './record.js';
 export * from './verifier.js';
 export * from './engine.js';
+export * from './usages.js';
