@@ -61,6 +61,8 @@ export class ChordSim {
   private readonly opts: Required<Omit<SimOptions, 'chord' | 'seed' | 'nodeIdLength'>> & {
     chord: Partial<ChordOptions>;
   };
+  /** Bootstrap peers used for partition checks (§10.7.4.4); empty: any linked peer. */
+  bootstraps: SimNode[] = [];
   /** Counters for the curious. */
   readonly stats = { messages: 0, routedHops: 0, failedRoutes: 0, transfers: 0 };
 
@@ -368,8 +370,17 @@ export class ChordSim {
         const t = bytesToBig(a.target);
         let first: bigint | undefined;
         if (a.viaBootstrap) {
-          const links = [...node.links];
-          first = links.length ? links[Math.floor(this.rng() * links.length)] : undefined;
+          // §10.7.4.4: "repeat the discovery process … to locate an appropriate bootstrap
+          // node": a configured bootstrap peer if any (connecting to it), else any link.
+          const boots = this.bootstraps.filter((b) => b.alive && b !== node);
+          if (boots.length) {
+            const b = boots[Math.floor(this.rng() * boots.length)];
+            this.link(node, b);
+            first = b.id;
+          } else {
+            const links = [...node.links];
+            first = links.length ? links[Math.floor(this.rng() * links.length)] : undefined;
+          }
         }
         const r = this.route(node, t, 'resource', first);
         this.after(this.lat() * (2 * (r?.hops ?? 1) + 1), () => {

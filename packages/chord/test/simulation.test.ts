@@ -111,6 +111,51 @@ describe('many peers in one process (in-memory bus, fake clock)', () => {
   });
 });
 
+describe('harder cases', () => {
+  it('30 peers joining at the same time all get in, then 15 crash at once', () => {
+    const sim = new ChordSim({ seed: 21 });
+    const members = grow(sim, 40, 500);
+    const newcomers: SimNode[] = [];
+    for (let i = 0; i < 30; i++) {
+      const n = sim.addNode();
+      sim.join(n, members[Math.floor(sim.rng() * members.length)]);
+      newcomers.push(n);
+    }
+    sim.run(60_000);
+    expect(newcomers.filter((n) => n.chord.state !== 'joined')).toEqual([]);
+    expect(ringErrors(sim)).toEqual([]);
+    const victims = [...sim.ringOrder()].sort(() => sim.rng() - 0.5).slice(0, 15);
+    for (const v of victims) sim.crash(v);
+    sim.run(120_000);
+    expect(ringErrors(sim)).toEqual([]);
+    expect(lookups(sim, 300).wrong).toEqual([]);
+  });
+
+  it('two separately created rings merge through partition detection (§10.7.4.4)', () => {
+    const sim = new ChordSim({
+      seed: 9,
+      chord: { partitionCheckIntervalMs: 30_000, updateIntervalMs: 60_000 },
+    });
+    const a = grow(sim, 8, 500);
+    // A second overlay instance started on its own (its first peer thought it was alone).
+    const b0 = sim.addNode();
+    sim.create(b0);
+    const b: SimNode[] = [b0];
+    while (b.length < 8) {
+      const n = sim.addNode();
+      sim.join(n, b[Math.floor(sim.rng() * b.length)]);
+      sim.runWhile(60_000, () => n.chord.state === 'joined');
+      b.push(n);
+    }
+    // Everyone's discovery now finds the same bootstrap peer, a member of ring A.
+    sim.bootstraps = [a[0]];
+    sim.run(1_200_000);
+    expect(sim.ringOrder().length).toBe(16);
+    expect(ringErrors(sim)).toEqual([]);
+    expect(lookups(sim, 300).wrong).toEqual([]);
+  });
+});
+
 describe('ring invariants (property-based)', () => {
   it('for random overlays, successors/predecessors are exact and fingers valid after joins and failures', () => {
     fc.assert(
