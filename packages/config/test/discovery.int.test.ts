@@ -3,6 +3,7 @@
  * HTTPS configuration server with virtual hosts.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
