@@ -2,7 +2,9 @@
  * Helpers shared by link implementations for peer authentication (RFC 6940 §4.1): the
  * expected-Node-ID check and the mapping of TLS/verifier failures to stable refusal codes.
  */
+import type { TrustStore } from '@reload/security';
 import { ReloadError, isReloadError } from '@reload/wire';
+import type { PeerVerifier } from './types.js';
 
 /** Lower-case hex of an identifier. */
 export function hex(id: Uint8Array): string {
@@ -65,4 +67,27 @@ export function refusalCode(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') return TLS_CODES[code] ?? 'TLS_HANDSHAKE_FAILED';
   return 'TLS_HANDSHAKE_FAILED';
+}
+
+/**
+ * A {@link PeerVerifier} backed by a `@reload/security` TrustStore (built from the overlay
+ * configuration's root-cert, bad-node and self-signed-permitted parameters, §11.1): the leaf
+ * must chain to a root (the rest of the presented chain is offered as intermediates), be
+ * within its validity period, carry at least one Node-ID (§4.1), none on the bad-node list;
+ * self-signed leaves only when permitted, with Node-IDs derived from the key (§11.3.1). The
+ * store's ReloadError codes (`CERT_UNTRUSTED`, `CERT_EXPIRED`, `BAD_NODE`,
+ * `SELF_SIGNED_NOT_PERMITTED`, `NODE_ID_MISMATCH`, …) become the refusal codes.
+ */
+export function trustStoreVerifier(store: TrustStore): PeerVerifier {
+  return (chain, context) => {
+    if (chain.length === 0) {
+      throw new ReloadError('NO_PEER_CERT', 'the peer presented no certificate');
+    }
+    const info = store.checkCertificate(chain[0], {
+      intermediates: chain.slice(1),
+      requireNodeId: true,
+      ...(context.expectedNodeId ? { expectedNodeId: context.expectedNodeId } : {}),
+    });
+    return { nodeIds: info.nodeIds };
+  };
 }

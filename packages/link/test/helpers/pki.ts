@@ -1,31 +1,42 @@
 /**
- * Test PKI for the link tests, made with the `openssl` command line (fails with a message
- * naming the tool when it is missing): two overlay CAs, node certificates carrying
- * `reload://` URIs (§11.3), an expired one, a self-signed one. Everything is generated once per
- * test process into a temporary directory (EC P-256 keys: fast).
+ * Test PKI for the link tests, made with @reload/security: the overlay CA and another CA,
+ * node certificates carrying `reload://` URIs (§11.3), an expired one, a self-signed one
+ * (§11.3.1), one on the bad-node list. Generated once per test process (EC P-256: fast) and
+ * also written as PEM files for `openssl s_client`.
  */
 import { execFileSync } from 'node:child_process';
-import { X509Certificate, createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReloadError } from '@reload/wire';
+import type { Credentials } from '@reload/security';
+import {
+  createCa,
+  createSelfSigned,
+  createTrustStore,
+  generateKeyPair,
+  issueCertificateForKey,
+  privateKeyToPem,
+  randomNodeId,
+  toPem,
+} from '@reload/security';
 import type { PeerVerifier } from '../../src/index.js';
+import { trustStoreVerifier } from '../../src/index.js';
 
 export const OVERLAY = 'overlay.example.org';
 
-/** One identity: PEM files and their contents. */
+/** One identity: PEM contents and files. */
 export interface TestIdentity {
   nodeId: Uint8Array;
+  der: Uint8Array;
   certPem: string;
   keyPem: string;
   certFile: string;
   keyFile: string;
-  der: Uint8Array;
 }
 
 export interface TestPki {
   dir: string;
+  caDer: Uint8Array;
   caPem: string;
   caFile: string;
   otherCaPem: string;
@@ -35,12 +46,13 @@ export interface TestPki {
   foreign: TestIdentity;
   /** Issued by the overlay CA, expired in 2021. */
   expired: TestIdentity;
-  /** Self-signed, Node-ID = SHA-1(SPKI) truncated (§11.3.1). */
+  /** Self-signed, Node-ID derived from the key (§11.3.1). */
   selfSigned: TestIdentity;
   /** Issued by the overlay CA, Node-ID on the bad-node list. */
   bad: TestIdentity;
 }
 
+/** Fails (does not skip) with the tool's name when a command-line tool is missing. */
 export function requireTool(tool: string, args: string[] = ['version']): void {
   try {
     execFileSync(tool, args, { stdio: 'ignore' });
@@ -51,247 +63,87 @@ export function requireTool(tool: string, args: string[] = ['version']): void {
   }
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-}
+let cached: Promise<TestPki> | undefined;
 
-function uriOf(nodeId: Uint8Array): string {
-  return `reload://0110${Buffer.from(nodeId).toString('hex')}@${OVERLAY}/`;
-}
-
-let cached: TestPki | undefined;
-
-/** Builds (once) and returns the test PKI. */
-export function testPki(): TestPki {
-  if (cached) return cached;
-  requireTool('openssl');
+async function build(): Promise<TestPki> {
   const dir = mkdtempSync(join(tmpdir(), 'reload-link-pki-'));
-  const mkCa = (name: string): { pem: string; file: string } => {
-    openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-new',
-        '-key',
-        `${name}.key`,
-        '-subj',
-        `/CN=${name}`,
-        '-days',
-        '3650',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-        '-out',
-        `${name}.pem`,
-      ],
-      dir,
-    );
-    return { pem: readFileSync(join(dir, `${name}.pem`), 'utf8'), file: join(dir, `${name}.pem`) };
-  };
-  const ca = mkCa('ca');
-  const other = mkCa('otherca');
-  // Minimal `openssl ca` database so that arbitrary validity dates can be set.
-  writeFileSync(join(dir, 'index.txt'), '');
-  writeFileSync(join(dir, 'serial'), '1000\n');
-  const mkNode = (
+  const ca = await createCa({ subject: `CN=${OVERLAY} CA`, keyAlgorithm: 'ecdsa-p256' });
+  const other = await createCa({ subject: 'CN=other CA', keyAlgorithm: 'ecdsa-p256' });
+  const save = (
     name: string,
-    issuer: 'ca' | 'otherca' | 'self',
-    dates?: { start: string; end: string },
-  ): TestIdentity => {
-    openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key0`], dir);
-    openssl(['pkcs8', '-topk8', '-nocrypt', '-in', `${name}.key0`, '-out', `${name}.key`], dir);
-    let nodeId: Uint8Array;
-    if (issuer === 'self') {
-      const spki = new X509Certificate(
-        (openssl(
-          [
-            'req',
-            '-x509',
-            '-new',
-            '-key',
-            `${name}.key`,
-            '-subj',
-            `/CN=tmp`,
-            '-days',
-            '1',
-            '-out',
-            `${name}.tmp`,
-          ],
-          dir,
-        ),
-        readFileSync(join(dir, `${name}.tmp`))),
-      ).publicKey.export({ type: 'spki', format: 'der' });
-      nodeId = new Uint8Array(createHash('sha1').update(spki).digest().subarray(0, 16));
-    } else {
-      nodeId = new Uint8Array(randomBytes(16));
-    }
-    const ext = join(dir, `${name}.ext`);
-    writeFileSync(
-      ext,
-      [
-        '[ext]',
-        `subjectAltName=URI:${uriOf(nodeId)}`,
-        'basicConstraints=critical,CA:FALSE',
-        'keyUsage=critical,digitalSignature,keyAgreement',
-        'extendedKeyUsage=serverAuth,clientAuth',
-        '',
-      ].join('\n'),
-    );
-    if (issuer === 'self') {
-      openssl(
-        [
-          'req',
-          '-x509',
-          '-new',
-          '-key',
-          `${name}.key`,
-          '-subj',
-          `/CN=${name}`,
-          '-days',
-          '3650',
-          '-config',
-          ext,
-          '-extensions',
-          'ext',
-          '-out',
-          `${name}.pem`,
-        ],
-        dir,
-      );
-    } else {
-      openssl(
-        ['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`],
-        dir,
-      );
-      const cfg = join(dir, `${name}.cnf`);
-      writeFileSync(
-        cfg,
-        [
-          '[ca]',
-          'default_ca=d',
-          '[d]',
-          `dir=${dir}`,
-          'database=$dir/index.txt',
-          'serial=$dir/serial',
-          'new_certs_dir=$dir',
-          'default_md=sha256',
-          'policy=p',
-          'unique_subject=no',
-          'copy_extensions=none',
-          '[p]',
-          'commonName=supplied',
-          '[ext]',
-          `subjectAltName=URI:${uriOf(nodeId)}`,
-          'basicConstraints=critical,CA:FALSE',
-          'keyUsage=critical,digitalSignature,keyAgreement',
-          'extendedKeyUsage=serverAuth,clientAuth',
-          '',
-        ].join('\n'),
-      );
-      openssl(
-        [
-          'ca',
-          '-batch',
-          '-config',
-          cfg,
-          '-extensions',
-          'ext',
-          '-cert',
-          `${issuer}.pem`,
-          '-keyfile',
-          `${issuer}.key`,
-          '-in',
-          `${name}.csr`,
-          '-out',
-          `${name}.pem`,
-          '-notext',
-          ...(dates ? ['-startdate', dates.start, '-enddate', dates.end] : ['-days', '3650']),
-        ],
-        dir,
-      );
-    }
-    const certPem = readFileSync(join(dir, `${name}.pem`), 'utf8');
-    return {
-      nodeId,
-      certPem,
-      keyPem: readFileSync(join(dir, `${name}.key`), 'utf8'),
-      certFile: join(dir, `${name}.pem`),
-      keyFile: join(dir, `${name}.key`),
-      der: new Uint8Array(new X509Certificate(certPem).raw),
-    };
+    der: Uint8Array,
+    key: Credentials['privateKey'],
+    nodeId: Uint8Array,
+  ) => {
+    const certPem = toPem(der);
+    const keyPem = privateKeyToPem(key);
+    const certFile = join(dir, `${name}.pem`);
+    const keyFile = join(dir, `${name}.key`);
+    writeFileSync(certFile, certPem);
+    writeFileSync(keyFile, keyPem);
+    return { nodeId, der, certPem, keyPem, certFile, keyFile };
   };
-  cached = {
+  const issue = async (
+    name: string,
+    issuer: Credentials,
+    validity: { notBefore?: Date; notAfter?: Date } = {},
+  ): Promise<TestIdentity> => {
+    const keys = generateKeyPair('ecdsa-p256');
+    const nodeId = randomNodeId();
+    const der = await issueCertificateForKey({
+      ca: issuer,
+      nodeIds: [nodeId],
+      overlay: OVERLAY,
+      username: name,
+      publicKey: keys.publicKey,
+      ...validity,
+    });
+    return save(name, der, keys.privateKey, nodeId);
+  };
+  const self = await createSelfSigned({
+    overlay: OVERLAY,
+    username: 'self',
+    keyAlgorithm: 'ecdsa-p256',
+  });
+  const caPem = toPem(ca.certificate);
+  const otherCaPem = toPem(other.certificate);
+  writeFileSync(join(dir, 'ca.pem'), caPem);
+  writeFileSync(join(dir, 'otherca.pem'), otherCaPem);
+  return {
     dir,
-    caPem: ca.pem,
-    caFile: ca.file,
-    otherCaPem: other.pem,
-    otherCaFile: other.file,
-    nodes: [mkNode('node1', 'ca'), mkNode('node2', 'ca'), mkNode('node3', 'ca')],
-    foreign: mkNode('foreign', 'otherca'),
-    expired: mkNode('expired', 'ca', { start: '20200101000000Z', end: '20210101000000Z' }),
-    selfSigned: mkNode('selfsigned', 'self'),
-    bad: mkNode('badnode', 'ca'),
+    caDer: ca.certificate,
+    caPem,
+    caFile: join(dir, 'ca.pem'),
+    otherCaPem,
+    otherCaFile: join(dir, 'otherca.pem'),
+    nodes: await Promise.all(['node1', 'node2', 'node3'].map((n) => issue(n, ca))),
+    foreign: await issue('foreign', other),
+    expired: await issue('expired', ca, {
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2021-01-01T00:00:00Z'),
+    }),
+    selfSigned: save('selfsigned', self.certificate, self.privateKey, self.nodeIds[0]),
+    bad: await issue('badnode', ca),
   };
+}
+
+/** Builds (once per process) and returns the test PKI. */
+export function testPki(): Promise<TestPki> {
+  cached ??= build();
   return cached;
 }
 
-/** Node-IDs from the `reload://` URIs in the subjectAltName of `cert`. */
-export function nodeIdsOf(cert: X509Certificate): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const m of (cert.subjectAltName ?? '').matchAll(
-    /URI:reload:\/\/01([0-9a-f]{2})([0-9a-f]+)@/gi,
-  )) {
-    const id = Buffer.from(m[2], 'hex');
-    if (id.length === parseInt(m[1], 16)) out.push(new Uint8Array(id));
-  }
-  return out;
-}
-
-/**
- * A PeerVerifier on node:crypto for these tests: trust anchors, validity, self-signed policy
- * (Node-ID = SHA-1 of the SPKI, §11.3.1), bad-node list. Production code plugs in the trust
- * checker of @reload/security through the same interface.
- */
-export function testVerifier(options: {
-  roots: string[];
-  badNodeIds?: Uint8Array[];
-  selfSignedPermitted?: boolean;
-  now?: () => number;
-}): PeerVerifier {
-  const roots = options.roots.map((p) => new X509Certificate(p));
-  return (chain) => {
-    if (chain.length === 0) throw new ReloadError('NO_PEER_CERT', 'no certificate');
-    const leaf = new X509Certificate(chain[0]);
-    const now = options.now?.() ?? Date.now();
-    if (now < Date.parse(leaf.validFrom) || now > Date.parse(leaf.validTo)) {
-      throw new ReloadError(
-        'CERT_EXPIRED',
-        `certificate valid ${leaf.validFrom} – ${leaf.validTo}`,
-      );
-    }
-    const selfSigned = leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey);
-    let nodeIds = nodeIdsOf(leaf);
-    if (selfSigned) {
-      if (!options.selfSignedPermitted) {
-        throw new ReloadError('SELF_SIGNED_NOT_PERMITTED', 'self-signed certificate');
-      }
-      const spki = leaf.publicKey.export({ type: 'spki', format: 'der' });
-      const id = createHash('sha1').update(spki).digest().subarray(0, 16);
-      nodeIds = nodeIds.filter((n) => Buffer.from(n).equals(id));
-      if (nodeIds.length === 0)
-        throw new ReloadError('NODE_ID_MISMATCH', 'Node-ID is not the SPKI digest');
-    } else if (!roots.some((r) => leaf.checkIssued(r) && leaf.verify(r.publicKey))) {
-      throw new ReloadError('CERT_UNTRUSTED', `issuer ${leaf.issuer} is not an overlay root`);
-    }
-    if (nodeIds.length === 0)
-      throw new ReloadError('NODE_ID_MISMATCH', 'no reload:// Node-ID in the certificate');
-    for (const b of options.badNodeIds ?? []) {
-      if (nodeIds.some((n) => Buffer.from(n).equals(b))) {
-        throw new ReloadError('BAD_NODE', 'Node-ID is on the bad-node list');
-      }
-    }
-    return { nodeIds };
-  };
+/** The overlay's verifier: a security TrustStore with the `bad` node on the bad-node list. */
+export function testVerifier(
+  pki: TestPki,
+  options: { selfSignedPermitted?: boolean } = {},
+): PeerVerifier {
+  return trustStoreVerifier(
+    createTrustStore({
+      rootCerts: [pki.caDer],
+      badNodes: [pki.bad.nodeId],
+      overlay: OVERLAY,
+      selfSignedPermitted: options.selfSignedPermitted ?? false,
+    }),
+  );
 }

@@ -3,7 +3,7 @@ import type { SecureVersion } from 'node:tls';
 import type { Link, LinkListener, LinkLogger, TlsTransportOptions } from '../../src/index.js';
 import { createTlsTransport, formatAddress } from '../../src/index.js';
 import type { HarnessOptions, LinkHarness } from '../compliance.js';
-import type { TestIdentity } from './pki.js';
+import type { TestIdentity, TestPki } from './pki.js';
 import { testPki, testVerifier } from './pki.js';
 
 /** A logger that records every call (pino-compatible shape). */
@@ -18,15 +18,15 @@ export function recordingLogger(): LinkLogger & {
 
 /** TLS transport options for `identity`, trusting the overlay CA (bad-node: the `bad` cert). */
 export function tlsOptions(
+  pki: TestPki,
   identity: TestIdentity,
   extra: Partial<TlsTransportOptions> = {},
 ): TlsTransportOptions {
-  const pki = testPki();
   return {
     cert: identity.certPem,
     key: identity.keyPem,
     ca: [pki.caPem],
-    verifier: testVerifier({ roots: [pki.caPem], badNodeIds: [pki.bad.nodeId] }),
+    verifier: testVerifier(pki),
     keyLogFile: null,
     ...extra,
   };
@@ -56,7 +56,7 @@ export function acceptQueue(listener: LinkListener): (remote: string) => Promise
 
 /** Compliance-suite harness over TLS on loopback. */
 export async function tlsHarness(o: HarnessOptions, version: SecureVersion): Promise<LinkHarness> {
-  const pki = testPki();
+  const pki = await testPki();
   const common = {
     maxMessageSize: o.maxMessageSize,
     minRtoMs: o.minRtoMs,
@@ -65,9 +65,9 @@ export async function tlsHarness(o: HarnessOptions, version: SecureVersion): Pro
     minVersion: version,
     maxVersion: version,
   };
-  const server = createTlsTransport(tlsOptions(pki.nodes[0], common));
+  const server = createTlsTransport(tlsOptions(pki, pki.nodes[0], common));
   const clients = [pki.nodes[1], pki.nodes[2]].map((n) =>
-    createTlsTransport(tlsOptions(n, common)),
+    createTlsTransport(tlsOptions(pki, n, common)),
   );
   const listener = await server.listen({ host: '127.0.0.1', port: 0 });
   const next = acceptQueue(listener);
