@@ -27,7 +27,7 @@ import {
 } from './keys.js';
 import { DEFAULT_NODE_ID_LENGTH, selfSignedNodeIds, type SelfSignedDigest } from './ids.js';
 import { nodeIdFromUri, nodeIdUri } from './reload-uri.js';
-import { derOf } from './pem.js';
+import { derOf, toPem } from './pem.js';
 
 /**
  * A node's (or a CA's) credentials: its DER certificate, its private key, and optionally
@@ -624,4 +624,26 @@ export function nodeIdFromSelfSigned(
   digest: SelfSignedDigest = 'sha1',
 ): Uint8Array {
   return selfSignedNodeIds(certificateInfo(der).spki, 1, length, digest)[0];
+}
+
+/** PEM material for `node:tls` options (see {@link tlsCredentials}). */
+export interface TlsPem {
+  /** The certificate followed by its chain, PEM. */
+  cert: string;
+  /** The private key, PKCS#8 PEM. */
+  key: string;
+  /** Trust anchors (e.g. the configuration's root-certs), one PEM each. */
+  ca: string[];
+}
+
+/**
+ * Converts credentials (and optional root certificates) into the PEM strings `node:tls`
+ * takes as `cert`, `key` and `ca`.
+ */
+export function tlsCredentials(creds: Credentials, rootCerts: readonly Uint8Array[] = []): TlsPem {
+  return {
+    cert: [creds.certificate, ...(creds.chain ?? [])].map((c) => toPem(c)).join(''),
+    key: creds.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    ca: rootCerts.map((c) => toPem(c)),
+  };
 }
