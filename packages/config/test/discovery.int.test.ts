@@ -90,10 +90,7 @@ function startDns(records: {
   );
 }
 
-function handler(
-  req: import('node:http').IncomingMessage,
-  res: import('node:http').ServerResponse,
-): void {
+function handler(req: IncomingMessage, res: ServerResponse): void {
   const host = (req.headers.host ?? '').replace(/:\d+$/, '');
   const body = docs.get(host);
   if (req.url !== '/.well-known/reload-config' || body === undefined) {
