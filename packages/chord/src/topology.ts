@@ -142,7 +142,7 @@ export class ChordTopology {
   private announcedRanges = '';
   private announcedReplicas: bigint[] = [];
   private holdDownUntil = 0;
-  private isolatedAnnounced = false;
+  private hadPeers = false;
 
   // Stabilization timers (§10.7.4).
   private nextUpdateAt = Infinity;
@@ -276,6 +276,23 @@ export class ChordTopology {
    */
   isResponsible(id: Uint8Array): boolean {
     return this.isResponsibleBig(this.ring.resourceToBig(id));
+  }
+
+  /**
+   * §10.4: should a replica Store for Resource-ID `resourceId` sent by `from` be accepted?
+   * True when `from` is one of our first two predecessors (we are in its replica set) and the
+   * id lies in the range `from` is responsible for, as far as our predecessor list tells.
+   */
+  acceptsReplicaFrom(from: Uint8Array, resourceId: Uint8Array): boolean {
+    if (this.stateValue !== 'joined') return false;
+    const f = this.ring.toBig(from, 'from');
+    const k = this.ring.resourceToBig(resourceId);
+    const j = this.pred.indexOf(f);
+    if (j < 0 || j >= REPLICA_COUNT) return false;
+    const before = this.pred[j + 1];
+    // Without a further predecessor (tiny ring) anything not ours is the sender's.
+    if (before === undefined) return !this.isResponsibleBig(k) || this.pred.length === 1;
+    return this.ring.inOpenClosed(k, before, f);
   }
 
   /** The responsible fraction of the circle in parts per billion, for Probe (§6.4.2.5.2). */
@@ -830,6 +847,7 @@ export class ChordTopology {
     }
     this.fingerTable = next;
 
+    if (peers.length > 0) this.hadPeers = true;
     if (this.stateValue !== 'joined') return;
     const p0 = this.pred[0];
     if (p0 !== this.announcedPred0) {
@@ -859,12 +877,10 @@ export class ChordTopology {
     if (successorFailed) this.holdDownUntil = this.now() + this.cfg.holdDownMs;
     this.announceRanges();
     this.announceReplicas();
-    if (!this.hasPeers()) {
-      if (!this.isolatedAnnounced && this.bootstrap !== undefined)
-        this.out.push({ type: 'isolated' });
-      this.isolatedAnnounced = true;
-    } else {
-      this.isolatedAnnounced = false;
+    // §10.7.1 last paragraph: with no ring member left, the host must rejoin.
+    if (!this.hasPeers() && this.hadPeers) {
+      this.hadPeers = false;
+      this.out.push({ type: 'isolated' });
     }
   }
 

@@ -55,8 +55,9 @@ export type AttachPurpose = 'admitting' | 'neighbor' | 'finger' | 'partition';
  *   this peer keeps as responsible peer or replica (§10.7.3: (third predecessor, self]).
  *   Data outside `keep` may be deleted. `null` when not in the ring.
  * - `joined`: this peer is now part of the ring (§10.5 step 7).
- * - `isolated`: every connection to a ring member is gone; the host should contact a bootstrap
- *   node again and call {@link ChordTopology.join} (§10.7.1).
+ * - `isolated`: the last connection to a ring member is gone; the host should contact a
+ *   bootstrap node again and call {@link ChordTopology.join} (§10.7.1). Until then the peer
+ *   stays responsible for the whole circle.
  * - `schedule`: call {@link ChordTopology.tick} at time `at` (ms, the injected clock); replaces
  *   any earlier schedule.
  */

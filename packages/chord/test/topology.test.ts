@@ -58,7 +58,7 @@ describe('first peer', () => {
   it('createOverlay makes it responsible for the whole circle', () => {
     const { c } = mk(10);
     const as = c.createOverlay();
-    expect(as.map((a) => a.type)).toEqual(['joined', 'ranges', 'schedule']);
+    expect(as.map((a) => a.type)).toEqual(['joined', 'ranges', 'schedule']); // not 'isolated'
     const r = ofType(as, 'ranges')[0];
     expect(big(r.responsible!.start)).toBe(P(10));
     expect(big(r.responsible!.end)).toBe(P(10));
@@ -362,6 +362,23 @@ describe('failures (§10.7.1, §10.7.2)', () => {
     const as = m.c.onLinkFailed(B(200));
     expect(as.some((a) => a.type === 'isolated')).toBe(true);
     expect(m.c.isResponsible(B(5))).toBe(true);
+  });
+});
+
+describe('replica Stores (§10.4)', () => {
+  it('accepts replicas only from its first two predecessors, for their ranges', () => {
+    const { c } = joined(100, [90, 80, 70, 110]);
+    expect(c.acceptsReplicaFrom(B(90), B(85))).toBe(true); // (80, 90] belongs to 90
+    expect(c.acceptsReplicaFrom(B(90), B(75))).toBe(false);
+    expect(c.acceptsReplicaFrom(B(80), B(75))).toBe(true); // (70, 80] belongs to 80
+    expect(c.acceptsReplicaFrom(B(70), B(65))).toBe(false); // third predecessor: not a replica
+    expect(c.acceptsReplicaFrom(B(110), B(105))).toBe(false); // a successor
+    expect(mk(1).c.acceptsReplicaFrom(B(90), B(85))).toBe(false);
+  });
+
+  it('a lone pair replicates everything to each other', () => {
+    const { c } = joined(100, [20]);
+    expect(c.acceptsReplicaFrom(B(20), B(10))).toBe(true);
   });
 });
 
