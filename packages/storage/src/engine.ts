@@ -90,6 +90,14 @@ export interface StorageOptions {
    * with Error_Forbidden.
    */
   replicaSenderAllowed?: (resource: Uint8Array, signer: SignerInfo) => boolean;
+  /**
+   * When set, expired values are purged every this many ms (real timer, unref'd, stopped by
+   * {@link Storage.close}). Without it, call {@link Storage.purgeExpired} yourself; expired
+   * values are never returned either way.
+   */
+  purgeIntervalMs?: number;
+  /** Receives errors of the background purge (default: ignored). */
+  onPurgeError?: (e: unknown) => void;
 }
 
 /** Context of one Store request, filled by the overlay from the message. */
@@ -494,13 +502,12 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       for (const { kd, kind, entries } of verified) {
         const old = olds.get(kd.kind);
         const oldSize = old ? recordSize(old) : 0;
-        const rec: KindRecord = old
-          ? live(old, t2)
-          : { model: kind.dataModel, generation: 0n, entries: [] };
-        if (rec.model !== kind.dataModel) {
-          // The Kind's data model changed with a new configuration: old values are unusable.
-          rec.entries = [];
-        }
+        // A record of another data model (the Kind changed with a new configuration) holds
+        // values that can no longer be interpreted: they are replaced, the counter kept.
+        const rec: KindRecord =
+          old && old.model === kind.dataModel
+            ? live(old, t2)
+            : { model: kind.dataModel, generation: old?.generation ?? 0n, entries: [] };
         let changed = rec.entries.length !== (old?.entries.length ?? 0);
         for (const entry of entries) {
           let value = entry.data.value;
@@ -556,14 +563,20 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
         throw tooLarge(
           `storage quota of ${quota} bytes reached (holding ${bytes}, need ${delta} more)`,
         );
-      await backend.batch(
-        ops.map(({ key, rec }) =>
-          rec.entries.length === 0
-            ? { type: 'del' as const, key }
-            : { type: 'put' as const, key, value: encodeRecord(rec) },
-        ),
+      const batch = ops.map(({ key, rec }) =>
+        rec.entries.length === 0
+          ? { type: 'del' as const, key }
+          : { type: 'put' as const, key, value: encodeRecord(rec) },
       );
+      // Reserve the bytes before the write so concurrent stores to other resources cannot
+      // overshoot the quota together.
       bytes += delta;
+      try {
+        await backend.batch(batch);
+      } catch (e) {
+        bytes -= delta;
+        throw e;
+      }
       return { kindResponses: answers };
     });
   }
@@ -871,7 +884,22 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 
     usage: () => ({ bytes, quotaBytes: quota }),
 
-    close: () => backend.close(),
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await purging;
+      await backend.close();
+    },
   };
+  let timer: NodeJS.Timeout | undefined;
+  let purging: Promise<unknown> = Promise.resolve();
+  if (options.purgeIntervalMs !== undefined && options.purgeIntervalMs > 0) {
+    timer = setInterval(() => {
+      purging = purging
+        .then(() => storage.purgeExpired())
+        .catch((e: unknown) => options.onPurgeError?.(e));
+    }, options.purgeIntervalMs);
+    timer.unref();
+  }
   return storage;
 }

@@ -677,3 +677,75 @@ describe('replica stores and replication primitives (§7.4.1.1, §10.4)', () => 
     expect(back.kindResponses).toHaveLength(2);
   });
 });
+
+describe('concurrency, configuration changes and background purge', () => {
+  it('concurrent appends to one array get distinct indices', async () => {
+    const { storage } = await setup();
+    await Promise.all(
+      [1n, 2n, 3n, 4n].map((t) =>
+        storeOne(storage, alice, A, K.array, [
+          signed(alice, A, K.array, entryAt(0xffffffff, `v${t}`), t),
+        ]),
+      ),
+    );
+    const r = await fetchValues(storage, A, {
+      kind: K.array,
+      model: 'ARRAY',
+      indices: [{ first: 0, last: 0xffffffff }],
+    });
+    const vals = 'values' in r ? r.values : [];
+    expect(vals.map((d) => d.value.value.exists)).toEqual([true, true, true, true]);
+    expect(new Set(vals.map(text)).size).toBe(4);
+    expect(r.generation).toBe(4n);
+  });
+
+  it('a Kind whose data model changed replaces the old values on the next store', async () => {
+    const kinds = createKindRegistry(KIND_CONFIGS);
+    const clock = fakeClock();
+    const storage = await openStorage({
+      backend: await openMemoryBackend(),
+      kinds,
+      policies: createPolicyRegistry(),
+      verifier: testVerifier,
+      resourceIdOf,
+      now: clock.now,
+    });
+    await storeOne(storage, alice, A, K.single, [signed(alice, A, K.single, single('old'), 1n)]);
+    kinds.update(
+      KIND_CONFIGS.map((c) =>
+        c.id === K.single ? { ...c, dataModel: 'DICTIONARY', maxCount: 5 } : c,
+      ),
+    );
+    const empty = await fetchValues(storage, A, { kind: K.single, model: 'DICTIONARY', keys: [] });
+    expect('values' in empty && empty.values).toEqual([]);
+    await storeOne(storage, alice, A, K.single, [
+      signed(alice, A, K.single, keyed('k', 'new'), 2n),
+    ]);
+    const r = await fetchValues(storage, A, { kind: K.single, model: 'DICTIONARY', keys: [] });
+    expect('values' in r && r.values.map(text)).toEqual(['new']);
+    expect(r.generation).toBe(2n);
+    kinds.update([]);
+    await rejects(
+      fetchValues(storage, A, { kind: K.single, model: 'DICTIONARY', keys: [] }),
+      ErrorCode.UnknownKind,
+    );
+  });
+
+  it('purges expired values in the background when purgeIntervalMs is set', async () => {
+    let t = Date.now();
+    const errors: unknown[] = [];
+    const { storage } = await setup({
+      now: () => t,
+      purgeIntervalMs: 10,
+      onPurgeError: (e) => errors.push(e),
+    });
+    await storeOne(storage, alice, A, K.single, [signed(alice, A, K.single, single('x'), 1n, 1)]);
+    expect(storage.usage().bytes).toBeGreaterThan(0);
+    t += 2000;
+    for (let i = 0; i < 100 && storage.usage().bytes > 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(storage.usage().bytes).toBe(0);
+    expect(errors).toEqual([]);
+    await storage.close();
+  });
+});
