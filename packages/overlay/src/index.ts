@@ -5,5 +5,6 @@
 export * from './routing.js';
 export * from './transport.js';
 export * from './peer.js';
+export * from './client.js';
 export { HANDLERS, handleRequest, type Handler, type HandlerContext } from './handlers/index.js';
 export { signerInfoOf, sendStore } from './handlers/store.js';

@@ -135,6 +135,8 @@ export class Peer {
   readonly transport: MessageTransport;
   readonly config: PeerConfig;
   readonly storage: Storage | undefined;
+  /** This peer's certificate and key. */
+  readonly credentials: Credentials;
   /** Connection Table: links by remote Node-ID (hex). */
   readonly links = new Map<string, Link>();
   private listener: LinkListener | undefined;
@@ -158,6 +160,7 @@ export class Peer {
     this.config = o.config;
     this.nodeId = o.nodeId;
     this.storage = o.storage;
+    this.credentials = o.credentials;
     this.clock = o.clock ?? realClock;
     this.log = o.logger ?? silent;
     this.startedAt = this.clock.now();

@@ -10,9 +10,42 @@ import {
   generateKeyPairAsync,
   issueCertificateForKey,
   randomNodeId,
+  resourceId,
   type TrustStore,
 } from '@reload/security';
 import { createPeer, type Peer, type PeerConfig } from '@reload/overlay';
+import {
+  createKindRegistry,
+  createPolicyRegistry,
+  openMemoryBackend,
+  openStorage,
+  securityVerifier,
+} from '@reload/storage';
+
+/** Test Kinds, one per data model (private Kind-IDs, §14.6), USER-MATCH/NODE-MATCH policies. */
+export const KINDS = {
+  single: {
+    id: 0xf0000001,
+    dataModel: 'SINGLE',
+    accessControl: 'USER-MATCH',
+    maxCount: 1,
+    maxSize: 4096,
+  },
+  array: {
+    id: 0xf0000002,
+    dataModel: 'ARRAY',
+    accessControl: 'NODE-MATCH',
+    maxCount: 64,
+    maxSize: 4096,
+  },
+  dict: {
+    id: 0xf0000003,
+    dataModel: 'DICTIONARY',
+    accessControl: 'USER-MATCH',
+    maxCount: 64,
+    maxSize: 4096,
+  },
+} as const;
 
 export const OVERLAY = 'test.overlay.example.org';
 
@@ -37,6 +70,7 @@ export interface TestOverlay {
 export async function makeOverlay(
   n: number,
   config: Partial<PeerConfig> = {},
+  withStorage = false,
 ): Promise<TestOverlay> {
   const ca = await createCa({ subject: `CN=${OVERLAY}`, keyAlgorithm: 'ecdsa-p256' });
   const trust = createTrustStore({ rootCerts: [ca.certificate], overlay: OVERLAY });
@@ -76,7 +110,19 @@ export async function makeOverlay(
         return { nodeIds: info.nodeIds };
       },
     });
+    const ref: { peer?: Peer } = {};
+    const storage = withStorage
+      ? await openStorage({
+          backend: await openMemoryBackend(),
+          kinds: createKindRegistry(Object.values(KINDS)),
+          policies: createPolicyRegistry(),
+          verifier: securityVerifier({ trust }),
+          resourceIdOf: (name) => resourceId(name, 16),
+          replicaSenderAllowed: (_resource, signer) => ref.peer?.isNeighbor(signer.nodeId) ?? false,
+        })
+      : undefined;
     const peer = createPeer({
+      ...(storage ? { storage } : {}),
       config: full,
       credentials: id.credentials,
       nodeId: id.nodeId,
@@ -84,6 +130,7 @@ export async function makeOverlay(
       linkTransport,
       listen: { host, port: 6084 },
     });
+    ref.peer = peer;
     await peer.start();
     peers[i] = peer;
     return peer;

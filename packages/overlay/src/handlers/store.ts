@@ -63,10 +63,16 @@ export async function handleStore(ctx: HandlerContext, req: IncomingRequest): Pr
     replicas,
   });
   if (store.replicaNumber === 0) {
+    // §7.4.1.1: replica Stores carry the generation counters the responsible peer assigned.
+    const generations = new Map(ans.kindResponses.map((k) => [k.kind, k.generationCounter]));
+    const kindData = store.kindData.map((k) => ({
+      ...k,
+      generationCounter: generations.get(k.kind) ?? k.generationCounter,
+    }));
     replicas.forEach((to, i) => {
-      const copy: StoreReq = { ...store, replicaNumber: i + 1 };
+      const copy: StoreReq = { ...store, kindData, replicaNumber: i + 1 };
       sendStore(peer, copy, req.certificates, to).catch((e: Error) =>
-        ctx.log.debug({ error: e.message }, 'replica store failed'),
+        ctx.log.warn({ error: e.message }, 'replica store failed'),
       );
     });
   }

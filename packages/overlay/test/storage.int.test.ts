@@ -1,0 +1,112 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '@reload/wire';
+import { fetchValues, storeValues } from '@reload/overlay';
+import { resourceId } from '@reload/security';
+import { KINDS, makeOverlay, ringErrors, type TestOverlay, waitFor } from './helpers.js';
+
+const N = 8;
+let o: TestOverlay;
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+afterAll(async () => {
+  await o?.close();
+});
+
+describe('Store and Fetch through the overlay (RFC 6940 §7.4, §10.4)', () => {
+  it('forms a ring of peers with storage', async () => {
+    o = await makeOverlay(N, {}, true);
+    const first = await o.spawn(0);
+    first.createOverlay();
+    for (let i = 1; i < N; i++) await (await o.spawn(i)).join(first.address, 20_000);
+    await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+  }, 60_000);
+
+  it('stores a SINGLE value under the user name (USER-MATCH) and fetches it from every peer', async () => {
+    const alice = o.peers[2];
+    const r = await storeValues(alice, {
+      name: 'user2@test.overlay.example.org',
+      kind: KINDS.single.id,
+      values: [{ model: 'SINGLE', value: enc('hello from user2') }],
+    });
+    expect(r.answer.kindResponses[0].kind).toBe(KINDS.single.id);
+    const target = resourceId('user2@test.overlay.example.org', 16);
+    const responsible = o.peers.find((p) => p.chord.isResponsible(target))!;
+    expect(Buffer.from(r.storedAt!).equals(Buffer.from(responsible.nodeId))).toBe(true);
+    for (const p of o.peers) {
+      const f = await fetchValues(p, {
+        name: 'user2@test.overlay.example.org',
+        kind: KINDS.single.id,
+        model: 'SINGLE',
+      });
+      expect(f.values.map((v) => dec(v.data.value.value.value))).toEqual(['hello from user2']);
+      expect(f.values[0].usernames).toContain('user2@test.overlay.example.org');
+    }
+  }, 30_000);
+
+  it('replicates to the two successors of the responsible peer (§10.4)', async () => {
+    const target = resourceId('user2@test.overlay.example.org', 16);
+    await waitFor(
+      () => o.peers.filter((p) => p.storage!.usage().bytes > 0).length >= 3,
+      10_000,
+      'three copies',
+    );
+    const holders = await Promise.all(
+      o.peers.map(async (p) => ((await p.storage!.exportResource(target, 0)) ? 1 : 0)),
+    );
+    expect(holders.reduce((a: number, b) => a + b, 0)).toBe(3);
+  });
+
+  it("refuses a SINGLE value stored under someone else's user name with Error_Forbidden", async () => {
+    await expect(
+      storeValues(o.peers[3], {
+        name: 'user2@test.overlay.example.org',
+        kind: KINDS.single.id,
+        values: [{ model: 'SINGLE', value: enc('not yours') }],
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+  });
+
+  it('stores ARRAY (append) and DICTIONARY values and fetches them elsewhere', async () => {
+    const p = o.peers[4];
+    const nodeName = p.nodeId;
+    await storeValues(p, {
+      name: nodeName,
+      kind: KINDS.array.id,
+      values: [
+        { model: 'ARRAY', index: 0xffffffff, value: enc('a0') },
+        { model: 'ARRAY', index: 0xffffffff, value: enc('a1') },
+      ],
+    });
+    const fa = await fetchValues(o.peers[0], {
+      name: nodeName,
+      kind: KINDS.array.id,
+      model: 'ARRAY',
+    });
+    expect(fa.values.map((v) => dec(v.data.value.value.value))).toEqual(['a0', 'a1']);
+    await storeValues(p, {
+      name: 'user4@test.overlay.example.org',
+      kind: KINDS.dict.id,
+      values: [
+        { model: 'DICTIONARY', key: enc('k1'), value: enc('v1') },
+        { model: 'DICTIONARY', key: enc('k2'), value: enc('v2') },
+      ],
+    });
+    const fd = await fetchValues(o.peers[7], {
+      name: 'user4@test.overlay.example.org',
+      kind: KINDS.dict.id,
+      model: 'DICTIONARY',
+    });
+    expect(fd.values.map((v) => dec(v.data.value.value.value)).sort()).toEqual(['v1', 'v2']);
+  }, 30_000);
+
+  it('answers Error_Unknown_Kind for a Kind not in the configuration', async () => {
+    await expect(
+      storeValues(o.peers[1], {
+        name: 'user1@test.overlay.example.org',
+        kind: 0xf00000ff,
+        values: [{ model: 'SINGLE', value: enc('x') }],
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.UnknownKind });
+  });
+});
