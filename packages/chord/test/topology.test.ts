@@ -534,7 +534,8 @@ describe('wire bodies and views', () => {
   it('encodes Updates and Leave data with the @reload/wire codecs', () => {
     const { c } = joined(100, [90, 110]);
     const full = c.buildUpdate('full');
-    expect(full.type === 'full' && ids(full.fingers)).toEqual(
+    if (full.type !== 'full') throw new Error('expected a full Update');
+    expect(ids(full.fingers)).toEqual(
       [P(90), P(110)].filter((x) => ring.fingerIndex(P(100), x) <= 16),
     );
     const body = c.encodeUpdate(full);
