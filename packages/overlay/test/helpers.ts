@@ -2,7 +2,13 @@
  * Test helpers: an overlay CA, enrolled identities and peers over the in-memory link network.
  * Certificates are real (issued by @reload/security); every message is signed and verified.
  */
-import { MemoryNetwork, MemoryTransport } from '@reload/link';
+import {
+  MemoryNetwork,
+  MemoryTransport,
+  createTlsTransport,
+  trustStoreVerifier,
+} from '@reload/link';
+import type { LinkTransport } from '@reload/link';
 import {
   type Credentials,
   createCa,
@@ -71,6 +77,7 @@ export async function makeOverlay(
   n: number,
   config: Partial<PeerConfig> = {},
   withStorage = false,
+  link: 'memory' | 'tls' = 'memory',
 ): Promise<TestOverlay> {
   const ca = await createCa({ subject: `CN=${OVERLAY}`, keyAlgorithm: 'ecdsa-p256' });
   const trust = createTrustStore({ rootCerts: [ca.certificate], overlay: OVERLAY });
@@ -102,14 +109,23 @@ export async function makeOverlay(
   async function spawn(i: number): Promise<Peer> {
     const id = identities[i];
     const host = `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-    const linkTransport = new MemoryTransport(net, {
-      host,
-      chain: [id.credentials.certificate],
-      verifier: (chain) => {
-        const info = trust.checkCertificate(chain[0], { requireNodeId: true });
-        return { nodeIds: info.nodeIds };
-      },
-    });
+    const linkTransport: LinkTransport =
+      link === 'tls'
+        ? createTlsTransport({
+            cert: id.credentials.certificate,
+            key: id.credentials.privateKey,
+            ca: [ca.certificate],
+            verifier: trustStoreVerifier(trust),
+            keyLogFile: null,
+          })
+        : new MemoryTransport(net, {
+            host,
+            chain: [id.credentials.certificate],
+            verifier: (chain) => {
+              const info = trust.checkCertificate(chain[0], { requireNodeId: true });
+              return { nodeIds: info.nodeIds };
+            },
+          });
     const ref: { peer?: Peer } = {};
     const storage = withStorage
       ? await openStorage({
@@ -128,7 +144,7 @@ export async function makeOverlay(
       nodeId: id.nodeId,
       trust,
       linkTransport,
-      listen: { host, port: 6084 },
+      listen: link === 'tls' ? { host: '127.0.0.1', port: 0 } : { host, port: 6084 },
     });
     ref.peer = peer;
     await peer.start();
