@@ -220,7 +220,6 @@ describe('StoredData (RFC 6940 §7)', () => {
 
 describe('MetaData / StoredMetaData (RFC 6940 §7.4.3.2)', () => {
   const meta: StoredMetaData = {
-    valueLength: 3,
     storageTime: 2n,
     lifetime: 60,
     metadata: {
@@ -240,13 +239,24 @@ describe('MetaData / StoredMetaData (RFC 6940 §7.4.3.2)', () => {
     roundTrip(MetaDataCodec, { ...meta.metadata.value, hashValue: new Uint8Array(255) });
   });
 
-  it('StoredMetaData: hand-computed layout, malformed table', () => {
+  it('StoredMetaData: value_length frames the rest, like StoredData.length (decision 0157)', () => {
     const c = storedMetaDataCodec('DICTIONARY');
-    const { bytes } = roundTrip(c, meta);
+    const { bytes, back } = roundTrip(c, meta);
+    // value_length = 8 + 4 + (2 + 1 key) + (1 + 4 + 1 + 1 + 2 MetaData) = 24
     expect(hex(bytes)).toBe(
-      '00000003' + '0000000000000002' + '0000003c' + '00016b' + '01000000030402' + '0909',
+      '00000018' + '0000000000000002' + '0000003c' + '00016b' + '01000000030402' + '0909',
     );
+    expect(back.valueLength).toBe(24);
+    // a caller-supplied value_length is ignored: the encoder writes the framing length
+    expect(hex(encodeToBytes(c, { ...meta, valueLength: 3 }))).toBe(hex(bytes));
     expectTruncationsAndTrailingRejected(c, bytes);
+    // value_length one too large: past the end; one too small: MetaData overruns it
+    expectInvalid(() => decodeExact(c, patched(bytes, 0, [0, 0, 0, 25])), /value_length/);
+    expectInvalid(() => decodeExact(c, patched(bytes, 0, [0, 0, 0, 23])), /hash_value/);
+    // value_length with room to spare in a longer buffer: trailing bytes inside StoredMetaData
+    const padded = new Uint8Array([...bytes, 0]);
+    padded[3] = 25;
+    expectInvalid(() => decodeExact(c, padded), /^StoredMetaData$/);
     expectUnencodable(c, { ...meta, metadata: { model: 'SINGLE', value: meta.metadata.value } });
   });
 
@@ -267,12 +277,7 @@ describe('MetaData / StoredMetaData (RFC 6940 §7.4.3.2)', () => {
       propertyCheck(metaDataValueCodec(m), mv, 100);
       propertyCheck(
         storedMetaDataCodec(m),
-        fc.record({
-          valueLength: u32Arb(),
-          storageTime: u64Arb(),
-          lifetime: u32Arb(),
-          metadata: mv,
-        }),
+        fc.record({ storageTime: u64Arb(), lifetime: u32Arb(), metadata: mv }),
         100,
       );
     }

@@ -423,7 +423,6 @@ describe('StatAns (RFC 6940 §7.4.3.2)', () => {
       generation: u64Arb(),
       values: fc.array(
         fc.record({
-          valueLength: u32Arb(),
           storageTime: u64Arb(),
           lifetime: u32Arb(),
           metadata: fc.record({ model: fc.constant('SINGLE' as const), value: metaArb }),
@@ -436,7 +435,6 @@ describe('StatAns (RFC 6940 §7.4.3.2)', () => {
       generation: u64Arb(),
       values: fc.array(
         fc.record({
-          valueLength: u32Arb(),
           storageTime: u64Arb(),
           lifetime: u32Arb(),
           metadata: fc.record({
@@ -459,7 +457,6 @@ describe('StatAns (RFC 6940 §7.4.3.2)', () => {
           generation: 4n,
           values: [
             {
-              valueLength: 3,
               storageTime: 5n,
               lifetime: 6,
               metadata: {
@@ -482,7 +479,7 @@ describe('StatAns (RFC 6940 §7.4.3.2)', () => {
         '00000001' +
         '0000000000000004' +
         '00000017' +
-        '00000003' +
+        '00000013' +
         '0000000000000005' +
         '00000006' +
         '01' +

@@ -47,10 +47,18 @@ export type MetaDataValue =
   | { model: 'ARRAY'; index: number; value: MetaData }
   | { model: 'DICTIONARY'; key: Uint8Array; value: MetaData };
 
-/** §7.4.3.2 StoredMetaData. */
+/**
+ * §7.4.3.2 StoredMetaData. Its first field, `value_length`, is "the same as the
+ * corresponding field in StoredData", i.e. the StoredData `length`: the number of bytes of
+ * this structure after that field (8 + 4 + MetaDataValue). It is framing, computed by the
+ * encoder, as Wireshark's RELOAD dissector and java-reload read it (decision 0157).
+ */
 export interface StoredMetaData {
-  /** Same as the StoredData's value length (uint32). */
-  valueLength: number;
+  /**
+   * `value_length` as read by the decoder (always 12 + the MetaDataValue's length). Encoders
+   * ignore this field and write the computed length.
+   */
+  valueLength?: number;
   /** Milliseconds since the epoch (uint64). */
   storageTime: bigint;
   /** Seconds (uint32). */
@@ -99,20 +107,25 @@ export function metaDataValueCodec(model: StoredDataModel): Codec<MetaDataValue>
 /** §7.4.3.2 StoredMetaData codec for one data model. */
 export function storedMetaDataCodec(model: StoredDataModel): Codec<StoredMetaData> {
   const inner = metaDataValueCodec(model);
+  const rest = (v: StoredMetaData): number =>
+    8 + 4 + metaDataValueCodec(v.metadata.model).encodedLength(v.metadata);
   return {
-    encodedLength: (v) =>
-      4 + 8 + 4 + metaDataValueCodec(v.metadata.model).encodedLength(v.metadata),
+    encodedLength: (v) => 4 + rest(v),
     encode(v, w) {
-      w.u32(v.valueLength, 'StoredMetaData.value_length');
-      w.u64(v.storageTime, 'StoredMetaData.storage_time');
-      w.u32(v.lifetime, 'StoredMetaData.lifetime');
-      inner.encode(v.metadata, w);
+      w.vector(4, rest(v), 'StoredMetaData.value_length', () => {
+        w.u64(v.storageTime, 'StoredMetaData.storage_time');
+        w.u32(v.lifetime, 'StoredMetaData.lifetime');
+        inner.encode(v.metadata, w);
+      });
     },
     decode(r: Reader) {
-      const valueLength = r.u32('StoredMetaData.value_length');
-      const storageTime = r.u64('StoredMetaData.storage_time');
-      const lifetime = r.u32('StoredMetaData.lifetime');
-      return { valueLength, storageTime, lifetime, metadata: inner.decode(r) };
+      const body = r.sub(4, 'StoredMetaData.value_length');
+      const valueLength = body.remaining;
+      const storageTime = body.u64('StoredMetaData.storage_time');
+      const lifetime = body.u32('StoredMetaData.lifetime');
+      const metadata = inner.decode(body);
+      body.done('StoredMetaData');
+      return { valueLength, storageTime, lifetime, metadata };
     },
   };
 }
