@@ -1,40 +1,34 @@
 /**
  * RFC 6940 §6.3.4 SecurityBlock creation and checking for §11.1 configuration and kind
- * signatures, on `node:crypto`. The signature input is the signed element's exact bytes
- * (docs/decisions/0256). RSASSA-PKCS1-v1_5 and ECDSA (DER signature value), SHA-256.
+ * signatures, using @reload/security (`sign`, `verifySigner`, `createTrustStore`). The
+ * signature input is the signed element's exact bytes (docs/decisions/0256).
  */
+import { X509Certificate } from 'node:crypto';
 import {
-  createHash,
-  type KeyObject,
-  sign as cryptoSign,
-  verify as cryptoVerify,
-  X509Certificate,
-} from 'node:crypto';
+  certificateInfo,
+  type Credentials,
+  createTrustStore,
+  nodeIdFromHex,
+  nodeIdToHex,
+  sign,
+  verifySigner,
+} from '@reload/security';
 import {
   CertificateType,
   decodeExact,
   encodeToBytes,
-  HashAlgorithm,
+  isReloadError,
   ReloadError,
   type SecurityBlock,
   SecurityBlockCodec,
-  SignatureAlgorithm,
-  SignerIdentityType,
 } from '@reload/wire';
+import type { Configuration } from './model.js';
 
 /**
- * A signer: its DER certificate and private key (RSA or ECDSA P-256), plus any intermediate
- * certificates to put in the SecurityBlock's certificate bucket. Structurally compatible
- * with `Credentials` of @reload/security.
+ * A signer: DER certificate, private key (RSA or ECDSA P-256) and optional intermediate CA
+ * certificates for the SecurityBlock's bucket — @reload/security's `Credentials`.
  */
-export interface SigningCredentials {
-  /** DER X.509 certificate of the signer (carries its Node-ID(s) in reload:// SAN URIs). */
-  certificate: Uint8Array;
-  /** The private key of `certificate`. */
-  privateKey: KeyObject;
-  /** Intermediate CA certificates (DER), signer's issuer first. */
-  chain?: Uint8Array[];
-}
+export type SigningCredentials = Credentials;
 
 /** The identity a valid SecurityBlock was made by. */
 export interface SignerInfo {
@@ -42,86 +36,59 @@ export interface SignerInfo {
   certificate: Uint8Array;
   /** Node-IDs (lower-case hex) of that certificate's reload:// URIs. */
   nodeIds: string[];
-  /** Node-ID bound by a cert_hash_node_id identity (lower-case hex), when used. */
+  /**
+   * The signing Node-ID (hex): the one a cert_hash_node_id identity names, or the only
+   * Node-ID of a cert_hash certificate.
+   */
   signingNodeId?: string;
   /** The other certificates of the bucket (possible intermediates). */
   bucket: Uint8Array[];
 }
 
-const HASH_NAMES = new Map<number, string>([
-  [HashAlgorithm.sha1, 'sha1'],
-  [HashAlgorithm.sha256, 'sha256'],
-  [HashAlgorithm.sha384, 'sha384'],
-  [HashAlgorithm.sha512, 'sha512'],
-]);
-
-function digest(hashAlg: number, ...parts: Uint8Array[]): Buffer | undefined {
-  const name = HASH_NAMES.get(hashAlg);
-  if (name === undefined) return undefined;
-  const h = createHash(name);
-  for (const p of parts) h.update(p);
-  return h.digest();
+/** Node-IDs (lower-case hex) in the reload:// subjectAltName URIs of a DER certificate (§11.3). */
+export function certificateNodeIds(der: Uint8Array): string[] {
+  try {
+    return certificateInfo(der).nodeIds.map(nodeIdToHex);
+  } catch {
+    return [];
+  }
 }
 
-function eq(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), b) === 0;
-}
-
-/** Node-IDs (lower-case hex) in the reload:// subjectAltName URIs of a certificate (§11.3). */
-export function certificateNodeIds(cert: X509Certificate): string[] {
-  const san = cert.subjectAltName ?? '';
-  const out: string[] = [];
-  for (const m of san.matchAll(/URI:reload:\/\/([0-9a-fA-F]+)@/g)) out.push(m[1].toLowerCase());
-  return out;
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**
- * Signs `input` (the exact element bytes) and returns the encoded SecurityBlock. With
- * `nodeId` (hex) the SignerIdentity is cert_hash_node_id for that Node-ID, else cert_hash
- * (§6.3.4); both with SHA-256.
+ * Signs `input` (the exact element bytes, §11.1) and returns the encoded SecurityBlock
+ * carrying the signer's certificate (and chain). SignerIdentity per @reload/security:
+ * cert_hash for a certificate with one Node-ID, cert_hash_node_id for `nodeId` (hex) when
+ * it has several (§6.3.4).
+ *
+ * @throws ReloadError 'CONFIG_SIGNING' naming the reason (unsupported key, Node-ID not in
+ *   the certificate, several Node-IDs and none chosen).
  */
 export function createSecurityBlock(
   input: Uint8Array,
   creds: SigningCredentials,
   nodeId?: string,
 ): Uint8Array {
-  const type = creds.privateKey.asymmetricKeyType;
-  if (type !== 'rsa' && type !== 'ec')
-    throw new ReloadError('CONFIG_SIGNING', `unsupported signer key type ${String(type)}`);
-  const identity =
-    nodeId === undefined
-      ? {
-          identityType: SignerIdentityType.cert_hash,
-          hashAlg: HashAlgorithm.sha256,
-          certificateHash: createHash('sha256').update(creds.certificate).digest(),
-        }
-      : {
-          identityType: SignerIdentityType.cert_hash_node_id,
-          hashAlg: HashAlgorithm.sha256,
-          certificateNodeIdHash: createHash('sha256')
-            .update(hexToBytes(nodeId))
-            .update(creds.certificate)
-            .digest(),
-        };
-  const block: SecurityBlock = {
-    certificates: [creds.certificate, ...(creds.chain ?? [])].map((certificate) => ({
-      type: CertificateType.X509,
-      certificate,
-    })),
-    signature: {
-      algorithm: {
-        hash: HashAlgorithm.sha256,
-        signature: type === 'rsa' ? SignatureAlgorithm.rsa : SignatureAlgorithm.ecdsa,
-      },
-      identity,
-      signatureValue: cryptoSign('sha256', input, creds.privateKey),
-    },
-  };
-  return encodeToBytes(SecurityBlockCodec, block);
+  try {
+    const signature = sign(
+      input,
+      creds,
+      nodeId === undefined ? {} : { nodeId: nodeIdFromHex(nodeId) },
+    );
+    const block: SecurityBlock = {
+      certificates: [creds.certificate, ...(creds.chain ?? [])].map((certificate) => ({
+        type: CertificateType.X509,
+        certificate,
+      })),
+      signature,
+    };
+    return encodeToBytes(SecurityBlockCodec, block);
+  } catch (e) {
+    throw new ReloadError('CONFIG_SIGNING', `cannot sign: ${message(e)}`, { cause: e });
+  }
 }
 
 /**
@@ -140,111 +107,71 @@ export function checkSecurityBlock(
   try {
     block = decodeExact(SecurityBlockCodec, encoded);
   } catch (e) {
-    throw new ReloadError(code, `not a RELOAD SecurityBlock: ${(e as Error).message}`, {
+    throw new ReloadError(code, `not a RELOAD SecurityBlock: ${message(e)}`, { cause: e });
+  }
+  const certs = block.certificates
+    .filter((c) => c.type === CertificateType.X509)
+    .map((c) => new Uint8Array(c.certificate));
+  let signer;
+  try {
+    signer = verifySigner(input, block.signature, certs);
+  } catch (e) {
+    throw new ReloadError(code, isReloadError(e) ? `${e.codeName}: ${e.message}` : message(e), {
       cause: e,
     });
   }
-  const sig = block.signature;
-  const hashName = HASH_NAMES.get(sig.algorithm.hash);
-  if (hashName === undefined)
-    throw new ReloadError(code, `unsupported hash algorithm ${sig.algorithm.hash}`);
-  const x509s = block.certificates.filter((c) => c.type === CertificateType.X509);
-  let found: { der: Uint8Array; cert: X509Certificate; nodeId?: string } | undefined;
-  for (const c of x509s) {
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(c.certificate);
-    } catch {
-      continue;
-    }
-    const id = sig.identity;
-    if ('certificateHash' in id) {
-      const h = digest(id.hashAlg, c.certificate);
-      if (h !== undefined && eq(id.certificateHash, h)) found = { der: c.certificate, cert };
-    } else if ('certificateNodeIdHash' in id) {
-      for (const n of certificateNodeIds(cert)) {
-        const h = digest(id.hashAlg, hexToBytes(n), c.certificate);
-        if (h !== undefined && eq(id.certificateNodeIdHash, h))
-          found = { der: c.certificate, cert, nodeId: n };
-      }
-    }
-    if (found !== undefined) break;
-  }
-  if (found === undefined)
-    throw new ReloadError(code, 'no certificate in the SecurityBlock matches its SignerIdentity');
-  const keyType = found.cert.publicKey.asymmetricKeyType;
-  const want =
-    sig.algorithm.signature === SignatureAlgorithm.rsa
-      ? 'rsa'
-      : sig.algorithm.signature === SignatureAlgorithm.ecdsa
-        ? 'ec'
-        : undefined;
-  if (want === undefined || want !== keyType)
-    throw new ReloadError(
-      code,
-      `signature algorithm ${sig.algorithm.signature} does not fit a ${String(keyType)} key`,
-    );
-  let ok = false;
-  try {
-    ok = cryptoVerify(hashName, input, found.cert.publicKey, sig.signatureValue);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new ReloadError(code, 'the signature does not verify over the signed bytes');
+  const der = signer.certificate;
   const info: SignerInfo = {
-    certificate: new Uint8Array(found.der),
-    nodeIds: certificateNodeIds(found.cert),
-    bucket: x509s
-      .filter((c) => c.certificate !== found?.der)
-      .map((c) => new Uint8Array(c.certificate)),
+    certificate: new Uint8Array(der),
+    nodeIds: signer.info.nodeIds.map(nodeIdToHex),
+    bucket: certs.filter((c) => Buffer.compare(c, der) !== 0),
   };
-  if (found.nodeId !== undefined) info.signingNodeId = found.nodeId;
+  if (signer.nodeId !== undefined) info.signingNodeId = nodeIdToHex(signer.nodeId);
   return info;
 }
 
 /**
- * Checks that `der` chains to one of `anchors` (possibly through certificates of `bucket`)
- * and that every certificate on the way is valid at `now`. Returns a reason or undefined.
+ * Checks the signer's certificate with @reload/security's trust store built from
+ * `anchors` and the configuration's bad-node / self-signed / node-id-length parameters:
+ * chain to a root-cert, validity at `now`, Node-ID not a bad-node. Returns a reason, or
+ * undefined when trusted. Root-certs that are not certificates (the RFC example has one)
+ * are ignored. With no usable anchor and self-signed certificates not permitted, the
+ * certificate is not checked (trust rests on the Node-ID lists).
  */
-export function chainProblem(
-  der: Uint8Array,
-  bucket: readonly Uint8Array[],
+export function trustProblem(
+  info: SignerInfo,
+  nodeId: string,
   anchors: readonly Uint8Array[],
+  config: Configuration,
+  badNodes: readonly string[],
   now: Date,
 ): string | undefined {
-  let cert: X509Certificate;
-  let roots: X509Certificate[];
-  let pool: X509Certificate[];
-  try {
-    cert = new X509Certificate(der);
-    roots = anchors.flatMap((a) => {
-      try {
-        return [new X509Certificate(a)];
-      } catch {
-        return [];
-      }
-    });
-    pool = bucket.map((b) => new X509Certificate(b));
-  } catch {
-    return 'a certificate cannot be parsed';
-  }
-  const t = now.getTime();
-  for (let depth = 0; depth < 6; depth++) {
-    if (t < Date.parse(cert.validFrom)) return `certificate ${cert.subject} is not yet valid`;
-    if (t > Date.parse(cert.validTo)) return `certificate ${cert.subject} has expired`;
-    for (const r of roots) {
-      if (r.raw.equals(cert.raw)) return undefined;
-      if (cert.checkIssued(r) && cert.verify(r.publicKey)) {
-        if (t < Date.parse(r.validFrom) || t > Date.parse(r.validTo))
-          return `root certificate ${r.subject} is not valid now`;
-        return undefined;
-      }
+  const roots = anchors.filter((a) => {
+    try {
+      new X509Certificate(a);
+      return true;
+    } catch {
+      return false;
     }
-    const up = pool.find(
-      (p) => !p.raw.equals(cert.raw) && cert.checkIssued(p) && cert.verify(p.publicKey),
-    );
-    if (up === undefined) return `certificate ${cert.subject} does not chain to a root-cert`;
-    cert = up;
+  });
+  const selfSigned = config.selfSignedPermitted?.permitted === true;
+  if (roots.length === 0 && !selfSigned) return undefined;
+  try {
+    const digest = config.selfSignedPermitted?.digest;
+    const store = createTrustStore({
+      rootCerts: roots,
+      badNodes: [...badNodes],
+      selfSignedPermitted: selfSigned,
+      ...(digest === 'sha1' || digest === 'sha256' ? { selfSignedDigest: digest } : {}),
+      nodeIdLength: config.nodeIdLength,
+      now: () => now.getTime(),
+    });
+    store.checkCertificate(info.certificate, {
+      intermediates: info.bucket,
+      expectedNodeId: nodeIdFromHex(nodeId),
+    });
+    return undefined;
+  } catch (e) {
+    return isReloadError(e) ? `${e.codeName}: ${e.message}` : message(e);
   }
-  return 'certificate chain too long';
 }

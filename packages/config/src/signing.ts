@@ -10,11 +10,11 @@ import { MAX_SEQUENCE } from './constants.js';
 import type { Configuration, ConfigurationDocument, ElementSource, KindBlock } from './model.js';
 import { parseConfigurationDocument } from './parse.js';
 import {
-  chainProblem,
   checkSecurityBlock,
   createSecurityBlock,
   type SignerInfo,
   type SigningCredentials,
+  trustProblem,
 } from './security-block.js';
 import { serializeConfiguration } from './serialize.js';
 import { formatBase64 } from './values.js';
@@ -248,6 +248,7 @@ export interface VerifiedConfiguration {
 function authorize(
   info: SignerInfo,
   authorized: readonly string[],
+  config: Configuration,
   bad: readonly string[],
   anchors: readonly Uint8Array[],
   now: Date,
@@ -261,12 +262,11 @@ function authorize(
   if (nodeId === undefined) {
     const shown =
       candidates.length === 0 ? '(no Node-ID in its certificate)' : candidates.join(', ');
-    throw new ReloadError(code, `signer ${shown} is not a ${what}`);
+    const isBad = candidates.some((n) => allowed.has(n) && badSet.has(n));
+    throw new ReloadError(code, `signer ${shown} ${isBad ? 'is a bad-node' : `is not a ${what}`}`);
   }
-  if (anchors.length > 0) {
-    const problem = chainProblem(info.certificate, info.bucket, anchors, now);
-    if (problem !== undefined) throw new ReloadError(code, `signer ${nodeId}: ${problem}`);
-  }
+  const problem = trustProblem(info, nodeId, anchors, config, bad, now);
+  if (problem !== undefined) throw new ReloadError(code, `signer ${nodeId}: ${problem}`);
   return nodeId;
 }
 
@@ -305,6 +305,7 @@ export function verifyKindBlock(
     return authorize(
       info,
       configuration.kindSigners,
+      configuration,
       configuration.badNodes,
       options.rootCerts ?? configuration.rootCerts,
       options.now ?? new Date(),
@@ -379,6 +380,7 @@ export function verifyConfiguration(
       const nodeId = authorize(
         info,
         authorized,
+        config,
         bad,
         anchors,
         now,

@@ -4,6 +4,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeIdFromHex, nodeIdUri } from '@reload/security';
 import type { SigningCredentials } from '../src/index.js';
 
 /** Fails (never skips) when openssl is missing. */
@@ -78,10 +79,14 @@ export class TestPki {
   }
 
   /**
-   * Issues a certificate from the CA. `sans` like `URI:reload://<hex>@overlay/` or
+   * Issues a certificate from the CA. `sans` like `URI:reload://0110<hex>@overlay/` or
    * `DNS:overlay.test`; `keyAlg` 'ec' (P-256) or 'rsa' (2048); valid for 30 days from now.
    */
-  issue(sans: string[], options: { keyAlg?: 'ec' | 'rsa'; cn?: string } = {}): TestCert {
+  issue(
+    sans: string[],
+    options: { keyAlg?: 'ec' | 'rsa'; cn?: string; nodeIds?: string[] } = {},
+  ): TestCert {
+    const nodeIds = options.nodeIds ?? [];
     const name = `ee${this.n++}`;
     const key = join(this.dir, `${name}.key`);
     const csr = join(this.dir, `${name}.csr`);
@@ -130,7 +135,6 @@ export class TestPki {
     );
     const pem = readFileSync(pemPath, 'utf8');
     const keyPem = readFileSync(key, 'utf8');
-    const nodeIds = sans.flatMap((s) => /^URI:reload:\/\/([0-9a-f]+)@/.exec(s)?.[1] ?? []);
     return {
       pem,
       keyPem,
@@ -142,7 +146,11 @@ export class TestPki {
 
   /** A certificate for Node-ID `hex` in `overlay`. */
   node(hex: string, overlay: string, keyAlg: 'ec' | 'rsa' = 'ec'): TestCert {
-    return this.issue([`URI:reload://${hex}@${overlay}/`], { keyAlg });
+    // RFC 6940 §11.3/§14.15 URI with a one-entry Destination List (decision 0200).
+    return this.issue([`URI:${nodeIdUri(nodeIdFromHex(hex), overlay)}`], {
+      keyAlg,
+      nodeIds: [hex],
+    });
   }
 
   dispose(): void {
