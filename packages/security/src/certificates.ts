@@ -6,8 +6,8 @@
  * synchronous and cached.
  */
 import {
-  createHash,
   createPublicKey,
+  hash,
   randomBytes,
   X509Certificate as NodeX509,
   type KeyObject,
@@ -489,6 +489,7 @@ const OID_SKI = '2.5.29.14';
 
 const CACHE_MAX = 2048;
 const cache = new Map<string, CertificateInfo>();
+const byObject = new WeakMap<Uint8Array, CertificateInfo>();
 
 function malformed(why: string, cause?: unknown): ReloadError {
   return new ReloadError(
@@ -500,32 +501,46 @@ function malformed(why: string, cause?: unknown): ReloadError {
 
 /**
  * Parses a DER (or PEM) X.509 certificate into {@link CertificateInfo}. Results are cached by
- * SHA-256 of the DER (bounded LRU), so calling this on every message is cheap.
+ * SHA-256 of the DER (bounded LRU) and by the identity of the `Uint8Array` passed in, so
+ * calling this on every message is cheap — treat certificate bytes as immutable.
  * Throws ReloadError('CERT_MALFORMED', reason) for bytes that are not a certificate, for a
  * `reload:` URI that is not a single node_id destination, or for unsupported SAN forms.
  */
 export function certificateInfo(derOrPem: Uint8Array | string): CertificateInfo {
+  if (typeof derOrPem !== 'string') {
+    const seen = byObject.get(derOrPem);
+    if (seen) return seen;
+  }
   let der: Uint8Array;
   try {
     der = derOf(derOrPem, 'CERTIFICATE');
   } catch (cause) {
     throw malformed((cause as Error).message, cause);
   }
-  const sha256 = createHash('sha256').update(der).digest();
+  const sha256 = hash('sha256', der, 'buffer');
   const key = sha256.toString('base64');
-  const hit = cache.get(key);
-  if (hit) {
+  let info = cache.get(key);
+  if (info) {
     cache.delete(key);
-    cache.set(key, hit);
-    return hit;
+    cache.set(key, info);
+  } else {
+    info = parseCertificate(new Uint8Array(der), new Uint8Array(sha256));
+    cache.set(key, info);
+    if (cache.size > CACHE_MAX) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
   }
-  const info = parseCertificate(new Uint8Array(der), new Uint8Array(sha256));
-  cache.set(key, info);
-  if (cache.size > CACHE_MAX) {
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) cache.delete(oldest);
-  }
+  if (typeof derOrPem !== 'string') byObject.set(derOrPem, info);
   return info;
+}
+
+/**
+ * The cached {@link CertificateInfo} for this very `Uint8Array` object, if
+ * {@link certificateInfo} has already parsed it; never parses or hashes.
+ */
+export function peekCertificateInfo(der: Uint8Array): CertificateInfo | undefined {
+  return byObject.get(der);
 }
 
 function parseCertificate(der: Uint8Array, sha256: Uint8Array): CertificateInfo {

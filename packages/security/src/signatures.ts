@@ -4,7 +4,7 @@
  * with DER ECDSA-Sig-Value as TLS encodes it), the message and stored-data signature inputs,
  * and SecurityBlock helpers for messages.
  */
-import { createHash, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { createHash, hash, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import {
   CertificateType,
   encodeToBytes,
@@ -17,7 +17,12 @@ import {
   type Signature,
   type SignerIdentity,
 } from '@reload/wire';
-import { certificateInfo, type CertificateInfo, type Credentials } from './certificates.js';
+import {
+  certificateInfo,
+  peekCertificateInfo,
+  type CertificateInfo,
+  type Credentials,
+} from './certificates.js';
 import { idEquals, nodeIdToHex } from './ids.js';
 import type { TrustStore } from './trust.js';
 
@@ -41,9 +46,19 @@ function concat(input: Uint8Array | readonly Uint8Array[]): Uint8Array {
   return Buffer.concat(input);
 }
 
+/** certificateInfo, or undefined for bytes that are not a certificate (skipped in lookups). */
+function certificateInfoOrUndefined(c: Uint8Array): CertificateInfo | undefined {
+  try {
+    return certificateInfo(c);
+  } catch {
+    return undefined;
+  }
+}
+
 function hashOf(alg: number, parts: readonly Uint8Array[]): Uint8Array | undefined {
   const name = HASH_NAMES.get(alg);
   if (name === undefined) return undefined;
+  if (parts.length === 1) return new Uint8Array(hash(name, parts[0], 'buffer'));
   const h = createHash(name);
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
@@ -143,7 +158,9 @@ export function findSignerCertificate(
 ): VerifiedSigner | undefined {
   if ('certificateHash' in identity) {
     for (const c of certificates) {
-      const h = hashOf(identity.hashAlg, [c]);
+      // Hash first, parse only the match: garbage in the bucket is never parsed.
+      const known = identity.hashAlg === HashAlgorithm.sha256 ? peekCertificateInfo(c) : undefined;
+      const h = known ? known.sha256 : hashOf(identity.hashAlg, [c]);
       if (h && idEquals(h, identity.certificateHash)) {
         const info = certificateInfo(c);
         const out: VerifiedSigner = { certificate: c, info };
@@ -155,7 +172,8 @@ export function findSignerCertificate(
   }
   if ('certificateNodeIdHash' in identity) {
     for (const c of certificates) {
-      const info = certificateInfo(c);
+      const info = certificateInfoOrUndefined(c);
+      if (!info) continue;
       for (const n of info.nodeIds) {
         const h = hashOf(identity.hashAlg, [n, info.der]);
         if (h && idEquals(h, identity.certificateNodeIdHash))
