@@ -458,7 +458,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
           checkPolicy({ ...base, signer: ctx.requestSigner, role: 'request' });
         entries.push({
           data: copyStoredData(sd),
-          expiresAt: t + sd.lifetime * 1000,
+          // §7.1: a value is not kept beyond its signing certificate's validity.
+          expiresAt: Math.min(t + sd.lifetime * 1000, signer.notAfter ?? Infinity),
           certificates: signer.certificates.map((c) => ({
             type: c.type,
             certificate: c.certificate.slice(),

@@ -12,6 +12,9 @@ import {
 } from '@reload/wire';
 import {
   certificateInfo,
+  type Credentials,
+  sign,
+  signerIdentityFor,
   storedDataSignatureInput,
   type TrustStore,
   verifySigner,
@@ -38,6 +41,11 @@ export interface StoredDataToVerify {
 export interface VerifiedSigner extends SignerInfo {
   /** Certificate(s) that authenticated the signature, kept with the value (§6.3.4 note). */
   readonly certificates: readonly GenericCertificate[];
+  /**
+   * End of the signing certificate's validity (ms since the epoch), when known. The engine
+   * never keeps a value past it (§5.1, §7.1: such signatures are no longer valid).
+   */
+  readonly notAfter?: number;
 }
 
 /**
@@ -111,6 +119,44 @@ export function securityVerifier(opts: SecurityVerifierOptions = {}): DataSignat
       nodeIds: signer.info.nodeIds,
       ...(signer.nodeId ? { nodeId: signer.nodeId } : {}),
       certificates: retained,
+      notAfter: signer.info.notAfter.getTime(),
     };
+  };
+}
+
+/** Input of {@link createStoredData}. */
+export interface CreateStoredDataOptions {
+  /** The writer's certificate and private key. */
+  credentials: Credentials;
+  /** Resource-ID the value is stored at. */
+  resourceId: Uint8Array;
+  /** Kind-ID. */
+  kind: number;
+  /** The value (ARRAY index 0xffffffff appends). */
+  value: StoredDataValue;
+  /** Validity in seconds (uint32). */
+  lifetime: number;
+  /** ms since the epoch (default `Date.now()`); must grow with each store to one location. */
+  storageTime?: bigint;
+  /** Node-ID to sign as, required when the certificate has several (§6.3.4). */
+  nodeId?: Uint8Array;
+}
+
+/**
+ * Builds a signed StoredData (§7, §7.1) as a storing client does before a Store: the
+ * signature covers `resource_id ‖ kind ‖ storage_time ‖ StoredDataValue ‖ SignerIdentity`,
+ * with an ARRAY index set to 0.
+ * @throws ReloadError from @reload/security ('UNSUPPORTED_ALGORITHM', 'NODE_ID_REQUIRED', …).
+ */
+export function createStoredData(o: CreateStoredDataOptions): StoredData {
+  const storageTime = o.storageTime ?? BigInt(Date.now());
+  const identity = signerIdentityFor(o.credentials.certificate, o.nodeId);
+  const value = encodeToBytes(storedDataValueCodec(o.value.model), signedValue(o.value));
+  const input = storedDataSignatureInput(o.resourceId, o.kind, storageTime, value, identity);
+  return {
+    storageTime,
+    lifetime: o.lifetime,
+    value: o.value,
+    signature: sign(input, o.credentials, { identity }),
   };
 }

@@ -64,8 +64,9 @@ describe('securityVerifier over real X.509 certificates (@reload/security)', asy
   const aliceUser = certificateInfo(alice.certificate).usernames[0];
   const A = resourceId(aliceUser);
 
-  async function setup(now = Date.now) {
+  async function setup(now = Date.now, clock = Date.now) {
     return openStorage({
+      now: clock,
       backend: await openMemoryBackend(),
       kinds: createKindRegistry([
         { id: KIND, dataModel: 'SINGLE', accessControl: 'USER-MATCH', maxCount: 1, maxSize: 100 },
@@ -162,5 +163,31 @@ describe('securityVerifier over real X.509 certificates (@reload/security)', asy
         ctx(alice),
       ),
     ).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+  });
+
+  it('stops serving a value when its signing certificate expires (§5.1, §7.1)', async () => {
+    let t = Date.now();
+    const s = await setup(Date.now, () => t);
+    const v = { ...signStored(alice, A, KIND, single('hi'), 1n), lifetime: 0xffffffff };
+    await s.store(
+      {
+        resource: A,
+        replicaNumber: 0,
+        kindData: [{ kind: KIND, generationCounter: 0n, values: [v] }],
+      },
+      ctx(alice),
+    );
+    const fetchOne = async () => {
+      const { answer } = await s.fetch({
+        resource: A,
+        specifiers: [{ kind: KIND, generation: 0n, model: 'SINGLE' }],
+      });
+      const kr = answer.kindResponses[0];
+      return 'values' in kr ? kr.values[0] : undefined;
+    };
+    expect((await fetchOne())?.value.value.exists).toBe(true);
+    expect((await fetchOne())!.lifetime).toBeLessThanOrEqual(366 * 86_400);
+    t += 400 * 86_400_000;
+    expect((await fetchOne())?.value.value.exists).toBe(false);
   });
 });
