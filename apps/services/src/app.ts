@@ -211,7 +211,7 @@ export async function buildServicesApp(opts: ServicesAppOptions): Promise<Fastif
 
   // ---- OAM ----------------------------------------------------------------------------------
   await app.register(async (oam) => {
-    oam.addHook('preHandler', async (req) => {
+    oam.addHook('onRequest', async (req) => {
       const cert = peerCertificate(req);
       if (!cert)
         throw new HttpError(
