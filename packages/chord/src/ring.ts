@@ -57,7 +57,7 @@ export class Ring {
    * A Resource-ID as a point on the circle. Resource-IDs of the NodeId length map 1:1; other
    * lengths are read as the most significant bits of the circle (shorter ones padded with zero
    * bits on the right, longer ones truncated), so a 128-bit SHA-1 prefix (§10.2) lands where
-   * the same prefix of a NodeId would (decision 0353).
+   * the same prefix of a NodeId would (decision 0351).
    */
   resourceToBig(id: Uint8Array): bigint {
     if (id.length === this.bytes) return bytesToBig(id);

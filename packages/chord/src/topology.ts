@@ -123,6 +123,10 @@ export class ChordTopology {
   private succ: bigint[] = [];
   private pred: bigint[] = [];
   private fingerTable: (bigint | undefined)[] = [];
+  private routing: bigint[] = [];
+  /** Set by learn() when a connected node turned out to be a ring member. */
+  private learnedConnectedPeer = false;
+  private routingByDist: { id: bigint; d: bigint }[] = [];
   /** §10.7.4.2 alternative 2: candidates seen in Updates for invalid finger entries. */
   private readonly fingerFlags = new Map<number, bigint>();
 
@@ -515,12 +519,17 @@ export class ChordTopology {
     // The sender is alive and a peer.
     this.tombstones.delete(f);
     const fc = this.conns.get(f);
-    if (fc) fc.peer = true;
-    else this.known.set(f, this.now() + this.cfg.updateIntervalMs);
+    let changed = false;
+    if (fc) {
+      changed = !fc.peer;
+      fc.peer = true;
+    } else this.known.set(f, this.now() + this.cfg.updateIntervalMs);
 
     const listed = [...preds, ...succs, ...fings];
+    this.learnedConnectedPeer = false;
     const fresh = this.learn(listed);
-    this.recompute(false);
+    // Most periodic Updates change nothing: rebuild the tables only when the peer set grew.
+    if (changed || this.learnedConnectedPeer) this.recompute(false);
 
     const via = this.conns.has(f) ? f : undefined;
     const issued = this.attachToBetterNeighbors(fc ? fresh : [f, ...fresh], via);
@@ -729,34 +738,28 @@ export class ChordTopology {
     return p === undefined || this.ring.inOpenClosed(k, p, this.id);
   }
 
+  /**
+   * §10.3 on the routing table sorted by clockwise distance from us: the entry with the
+   * largest id in (self, k) is the last one closer than k; if there is none, the first one at
+   * or after k (the smallest id greater than k, wrapping round) is the first entry.
+   */
   private nextHopBig(k: bigint): bigint | undefined {
-    let best: bigint | undefined;
-    let bestD = -1n;
-    let after: bigint | undefined;
-    let afterD = this.ring.modulus;
-    for (const r of this.routingSet()) {
-      if (this.ring.inOpen(r, this.id, k)) {
-        const d = this.ring.distance(this.id, r);
-        if (d > bestD) {
-          bestD = d;
-          best = r;
-        }
-      }
-      const da = this.ring.distance(k, r);
-      if (da < afterD) {
-        afterD = da;
-        after = r;
-      }
+    const rs = this.routingByDist;
+    if (rs.length === 0) return undefined;
+    const dk = this.ring.distance(this.id, k);
+    let lo = 0;
+    let hi = rs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rs[mid].d < dk) lo = mid + 1;
+      else hi = mid;
     }
-    return best ?? after;
+    return lo > 0 ? rs[lo - 1].id : rs[0].id;
   }
 
-  private routingSet(): Set<bigint> {
-    const s = new Set<bigint>([...this.succ, ...this.pred]);
-    for (const f of this.fingerTable) if (f !== undefined) s.add(f);
-    // Before joining the tables may be empty; route through any connected peer then.
-    if (s.size === 0) for (const [id, c] of this.conns) if (c.peer) s.add(id);
-    return s;
+  /** Neighbor Table ∪ Finger Table, cached by recompute() (nextHop is on the hot path). */
+  private routingSet(): bigint[] {
+    return this.routing;
   }
 
   private neighborSet(): bigint[] {
@@ -846,6 +849,12 @@ export class ChordTopology {
       if (cands) this.fingerFlags.delete(i);
     }
     this.fingerTable = next;
+    const rs = new Set<bigint>([...this.succ, ...this.pred]);
+    for (const f of next) if (f !== undefined) rs.add(f);
+    this.routing = [...rs];
+    this.routingByDist = this.routing
+      .map((id) => ({ id, d: this.ring.distance(this.id, id) }))
+      .sort((x, y) => cmpBig(x.d, y.d));
 
     if (peers.length > 0) this.hadPeers = true;
     if (this.stateValue !== 'joined') return;
@@ -974,8 +983,10 @@ export class ChordTopology {
         this.tombstones.delete(x);
       }
       const c = this.conns.get(x);
-      if (c) c.peer = true;
-      else {
+      if (c) {
+        if (!c.peer) this.learnedConnectedPeer = true;
+        c.peer = true;
+      } else {
         this.known.set(x, now + this.cfg.updateIntervalMs);
         fresh.push(x);
       }
