@@ -275,7 +275,8 @@ export class TlsTransport implements LinkTransport {
       socket.destroy();
       return;
     }
-    socket.on('error', () => undefined); // until the link takes over
+    const swallow = (): void => undefined; // errors before the link takes over: see 'close'
+    socket.on('error', swallow);
     let nodeIds: readonly Uint8Array[];
     const chain = peerChain(socket);
     try {
@@ -287,6 +288,7 @@ export class TlsTransport implements LinkTransport {
     }
     if (socket.destroyed) return;
     const link = this.wrap(socket, false, nodeIds, chain, remote);
+    socket.off('error', swallow);
     listener.emit('link', link);
   }
 
@@ -422,7 +424,6 @@ export class TlsTransport implements LinkTransport {
       maxRtoMs: o.maxRtoMs,
     });
     let error: Error | undefined;
-    socket.removeAllListeners('error');
     socket.on('error', (e: Error) => {
       error = e;
     });
