@@ -42,9 +42,10 @@ export class Writer {
   /** Offset after the last byte this writer may write. */
   readonly end: number;
 
-  constructor(buf: Uint8Array, offset = 0, end = buf.length) {
+  /** @param view a DataView over exactly `buf` to reuse; created when omitted. */
+  constructor(buf: Uint8Array, offset = 0, end = buf.length, view?: DataView) {
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = offset;
     this.end = end;
   }
@@ -165,12 +166,16 @@ export class Reader {
   /** Absolute offset one past the last readable byte. */
   end: number;
 
-  constructor(buf: Uint8Array, offset = 0, end = buf.length) {
+  /**
+   * @param view a DataView over exactly `buf` to share (sub-readers pass their parent's, so
+   *   nested vectors cost no new DataView); created when omitted.
+   */
+  constructor(buf: Uint8Array, offset = 0, end = buf.length, view?: DataView) {
     if (offset < 0 || end > buf.length || offset > end) {
       throw invalidMessage('buffer', offset, `bad range [${offset}, ${end}) of ${buf.length}`);
     }
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = offset;
     this.end = end;
   }
@@ -266,9 +271,26 @@ export class Reader {
   /** A sub-reader over the next `len` bytes; this reader skips past them. */
   take(len: number, field: string): Reader {
     this.need(len, field);
-    const r = new Reader(this.buf, this.pos, this.pos + len);
+    const r = new Reader(this.buf, this.pos, this.pos + len, this.view);
     this.pos += len;
     return r;
+  }
+
+  /**
+   * Confines this reader to the next `len` bytes without creating a sub-reader (cheaper on
+   * hot paths): returns the previous `end`, to be given to {@link Reader.leave}.
+   */
+  enter(len: number, field: string): number {
+    this.need(len, field);
+    const saved = this.end;
+    this.end = this.pos + len;
+    return saved;
+  }
+
+  /** Requires the confined range to be fully consumed, then restores `end` (see enter). */
+  leave(savedEnd: number, field: string): void {
+    this.done(field);
+    this.end = savedEnd;
   }
 
   /** Decodes elements until the reader is exhausted (vector of structures). */

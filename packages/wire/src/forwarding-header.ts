@@ -132,32 +132,40 @@ export function decodeDestination(r: Reader, nodeIdLength: number): Destination 
     // RFC 6940 §6.3.2.2: top bit 1 → a 16-bit compressed opaque id.
     return { kind: 'compressed', id: (first << 8) | r.u8('Destination.opaque_id') };
   }
-  const body = r.sub(1, 'Destination.length');
+  const len = r.u8('Destination.length');
+  const saved = r.enter(len, 'Destination.length');
+  let d: Destination;
   switch (first) {
     case DestinationType.invalidDestinationType:
       throw invalidMessage('Destination.type', at, 'invalidDestinationType (0)');
     case DestinationType.node:
-      if (body.remaining !== nodeIdLength) {
+      if (len !== nodeIdLength) {
         throw invalidMessage(
           'Destination.node_id',
           at + 1,
-          `NodeId is ${body.remaining} bytes, overlay uses ${nodeIdLength}`,
+          `NodeId is ${len} bytes, overlay uses ${nodeIdLength}`,
         );
       }
-      return { kind: 'node', nodeId: body.bytes(nodeIdLength, 'Destination.node_id') };
-    case DestinationType.resource: {
-      const resourceId = body.opaque(1, 'Destination.resource_id');
-      body.done('Destination.resource_id');
-      return { kind: 'resource', resourceId };
-    }
-    case DestinationType.opaque_id_type: {
-      const opaqueId = body.opaque(1, 'Destination.opaque_id');
-      body.done('Destination.opaque_id');
-      return { kind: 'opaque', opaqueId };
-    }
+      d = { kind: 'node', nodeId: r.bytes(nodeIdLength, 'Destination.node_id') };
+      break;
+    case DestinationType.resource:
+      d = { kind: 'resource', resourceId: r.opaque(1, 'Destination.resource_id') };
+      break;
+    case DestinationType.opaque_id_type:
+      d = { kind: 'opaque', opaqueId: r.opaque(1, 'Destination.opaque_id') };
+      break;
     default:
-      return { kind: 'unknown', type: first, data: body.bytes(body.remaining, 'Destination') };
+      d = { kind: 'unknown', type: first, data: r.bytes(len, 'Destination') };
   }
+  r.leave(
+    saved,
+    d.kind === 'opaque'
+      ? 'Destination.opaque_id'
+      : d.kind === 'resource'
+        ? 'Destination.resource_id'
+        : 'Destination',
+  );
+  return d;
 }
 
 /** Codec for a single Destination; `destinationCodec({ nodeIdLength })` for other overlays. */
@@ -314,17 +322,18 @@ function decodeDestinationList(
   field: string,
   allowResourceLast: boolean,
 ): Destination[] {
-  const sub = r.take(len, field);
+  const saved = r.enter(len, field);
   const out: Destination[] = [];
-  while (sub.remaining > 0) {
-    const at = sub.pos;
-    const d = decodeDestination(sub, n);
+  while (r.pos < r.end) {
+    const at = r.pos;
+    const d = decodeDestination(r, n);
     // RFC 6940 §6.3.2.2: a resource MUST only be the final destination, never in a Via List.
-    if (d.kind === 'resource' && !(allowResourceLast && sub.remaining === 0)) {
+    if (d.kind === 'resource' && !(allowResourceLast && r.pos === r.end)) {
       throw invalidMessage(field, at, 'a resource destination may only end a destination list');
     }
     out.push(d);
   }
+  r.leave(saved, field);
   return out;
 }
 
@@ -383,8 +392,9 @@ export function decodeForwardingHeaderFrom(r: Reader, opts?: WireOptions): Forwa
     'ForwardingHeader.destination_list',
     true,
   );
-  const opts2 = r.take(optLen, 'ForwardingHeader.options');
-  const options = opts2.list(ForwardingOptionCodec.decode, Infinity, 'ForwardingHeader.options');
+  const saved = r.enter(optLen, 'ForwardingHeader.options');
+  const options = r.list(ForwardingOptionCodec.decode, Infinity, 'ForwardingHeader.options');
+  r.leave(saved, 'ForwardingHeader.options');
   return {
     overlay,
     configurationSequence,

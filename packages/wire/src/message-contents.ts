@@ -74,19 +74,48 @@ export function isValidMessageCode(code: number): boolean {
   return (code >= 0x1 && code <= 0x7fff) || code === 0xffff;
 }
 
+/** A method body to encode in place, straight into the message buffer (no extra copy). */
+export interface BodySource<T> {
+  codec: Codec<T>;
+  value: T;
+}
+
+/** Encoded MessageContents length when the body comes from `body` instead of messageBody. */
+export function messageContentsLength(c: MessageContents, body?: BodySource<unknown>): number {
+  const bodyLength = body ? body.codec.encodedLength(body.value) : c.messageBody.length;
+  return 2 + 4 + bodyLength + 4 + extensionsLength(c.extensions);
+}
+
+/**
+ * Writes MessageContents; when `body` is given, the body is encoded by its codec in place of
+ * `c.messageBody` (which is then ignored).
+ * @throws ReloadError('WIRE_UNENCODABLE').
+ */
+export function encodeMessageContentsInto(
+  c: MessageContents,
+  w: Writer,
+  body?: BodySource<unknown>,
+): void {
+  if (!isValidMessageCode(c.messageCode)) {
+    throw unencodable('MessageContents.message_code', `0x${c.messageCode.toString(16)}`);
+  }
+  w.u16(c.messageCode, 'MessageContents.message_code');
+  if (body) {
+    w.vector(4, body.codec.encodedLength(body.value), 'MessageContents.message_body', () =>
+      body.codec.encode(body.value, w),
+    );
+  } else {
+    w.opaque(c.messageBody, 4, 'MessageContents.message_body');
+  }
+  w.vector(4, extensionsLength(c.extensions), 'MessageContents.extensions', () => {
+    for (const e of c.extensions) MessageExtensionCodec.encode(e, w);
+  });
+}
+
 /** Codec for {@link MessageContents} (RFC 6940 §6.3.3). */
 export const MessageContentsCodec: Codec<MessageContents> = {
-  encodedLength: (c) => 2 + 4 + c.messageBody.length + 4 + extensionsLength(c.extensions),
-  encode(c, w: Writer) {
-    if (!isValidMessageCode(c.messageCode)) {
-      throw unencodable('MessageContents.message_code', `0x${c.messageCode.toString(16)}`);
-    }
-    w.u16(c.messageCode, 'MessageContents.message_code');
-    w.opaque(c.messageBody, 4, 'MessageContents.message_body');
-    w.vector(4, extensionsLength(c.extensions), 'MessageContents.extensions', () => {
-      for (const e of c.extensions) MessageExtensionCodec.encode(e, w);
-    });
-  },
+  encodedLength: (c) => messageContentsLength(c),
+  encode: (c, w) => encodeMessageContentsInto(c, w),
   decode(r: Reader) {
     const at = r.pos;
     const messageCode = r.u16('MessageContents.message_code');
@@ -98,12 +127,13 @@ export const MessageContentsCodec: Codec<MessageContents> = {
       );
     }
     const messageBody = r.opaque(4, 'MessageContents.message_body');
-    const ext = r.sub(4, 'MessageContents.extensions');
-    const extensions = ext.list(
-      MessageExtensionCodec.decode,
-      Infinity,
-      'MessageContents.extensions',
-    );
+    const extLen = r.u32('MessageContents.extensions');
+    const saved = r.enter(extLen, 'MessageContents.extensions');
+    const extensions =
+      extLen === 0
+        ? []
+        : r.list(MessageExtensionCodec.decode, Infinity, 'MessageContents.extensions');
+    r.leave(saved, 'MessageContents.extensions');
     return { messageCode, messageBody, extensions };
   },
 };

@@ -120,28 +120,32 @@ export const SignerIdentityCodec: Codec<SignerIdentity> = {
   decode(r: Reader): SignerIdentity {
     const at = r.pos;
     const identityType = r.u8('SignerIdentity.identity_type');
-    const body = r.sub(2, 'SignerIdentity.length');
+    const len = r.u16('SignerIdentity.length');
+    const saved = r.enter(len, 'SignerIdentity.length');
+    let v: SignerIdentity;
     switch (identityType) {
       case SignerIdentityType.invalid:
         throw invalidMessage('SignerIdentity.identity_type', at, 'invalid (0)');
       case SignerIdentityType.cert_hash: {
-        const hashAlg = body.u8('SignerIdentity.hash_alg');
-        const certificateHash = body.opaque(1, 'SignerIdentity.certificate_hash');
-        body.done('SignerIdentity');
-        return { identityType, hashAlg, certificateHash };
+        const hashAlg = r.u8('SignerIdentity.hash_alg');
+        const certificateHash = r.opaque(1, 'SignerIdentity.certificate_hash');
+        v = { identityType, hashAlg, certificateHash };
+        break;
       }
       case SignerIdentityType.cert_hash_node_id: {
-        const hashAlg = body.u8('SignerIdentity.hash_alg');
-        const certificateNodeIdHash = body.opaque(1, 'SignerIdentity.certificate_node_id_hash');
-        body.done('SignerIdentity');
-        return { identityType, hashAlg, certificateNodeIdHash };
+        const hashAlg = r.u8('SignerIdentity.hash_alg');
+        const certificateNodeIdHash = r.opaque(1, 'SignerIdentity.certificate_node_id_hash');
+        v = { identityType, hashAlg, certificateNodeIdHash };
+        break;
       }
       case SignerIdentityType.none:
-        body.done('SignerIdentity');
-        return { identityType };
+        v = { identityType };
+        break;
       default:
-        return { identityType, value: body.bytes(body.remaining, 'SignerIdentity.identity') };
+        v = { identityType, value: r.bytes(len, 'SignerIdentity.identity') };
     }
+    r.leave(saved, 'SignerIdentity');
+    return v;
   },
 };
 
@@ -179,12 +183,14 @@ export const SecurityBlockCodec: Codec<SecurityBlock> = {
     SignatureCodec.encode(v.signature, w);
   },
   decode(r) {
-    const certs = r.sub(2, 'SecurityBlock.certificates');
-    const certificates = certs.list(
+    const len = r.u16('SecurityBlock.certificates');
+    const saved = r.enter(len, 'SecurityBlock.certificates');
+    const certificates = r.list(
       GenericCertificateCodec.decode,
       Infinity,
       'SecurityBlock.certificates',
     );
+    r.leave(saved, 'SecurityBlock.certificates');
     const signature = SignatureCodec.decode(r);
     return { certificates, signature };
   },

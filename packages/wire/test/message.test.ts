@@ -54,7 +54,7 @@ describe('Message (RFC 6940 §6.3)', () => {
   it('encodes in one piece with ForwardingHeader.length = total and round-trips', () => {
     const b = encodeMessage(sample);
     expect(b.length).toBe(messageLength(sample));
-    expect(new DataView(b.buffer).getUint32(16)).toBe(b.length);
+    expect(new DataView(b.buffer, b.byteOffset).getUint32(16)).toBe(b.length);
     const d = decodeMessage(b);
     expect(d.forwardingHeader).toEqual({ ...sample.forwardingHeader, length: b.length });
     expect(d.messageContents).toEqual(sample.messageContents);
