@@ -356,7 +356,12 @@ export class Peer {
     const k = nodeIdToHex(id);
     const old = this.links.get(k);
     if (old && old !== link && old.state !== 'closed') {
-      // Keep one link per neighbour: the newer one wins, the old one is closed.
+      // Two links to one neighbour (both sides Attached at once): keep the one opened by the
+      // smaller Node-ID, a rule both ends apply alike, so they keep the same link.
+      if (this.preferred(old, link, id) === old) {
+        link.close();
+        return;
+      }
       old.removeAllListeners('close');
       old.close();
     }
@@ -378,6 +383,14 @@ export class Peer {
       this.clock.clearTimeout(waiter.timer);
       waiter.resolve();
     }
+  }
+
+  private preferred(a: Link, b: Link, remote: Uint8Array): Link {
+    const initiatorOf = (l: Link): string => nodeIdToHex(l.initiator ? this.nodeId : remote);
+    const ia = initiatorOf(a);
+    const ib = initiatorOf(b);
+    if (ia === ib) return b; // same opener: a reconnect, the newer wins
+    return ia < ib ? a : b;
   }
 
   private waitForLink(nodeId: Uint8Array, timeoutMs: number): Promise<void> {
