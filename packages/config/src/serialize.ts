@@ -14,6 +14,7 @@ import type {
 import { checkConfiguration } from './rules.js';
 import { escapeAttr, escapeText, formatBase64, formatDateTime } from './values.js';
 
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const RESERVED_PREFIXES = new Set(['', 'chord', 'xml', 'xmlns']);
 
 /** Prefix → namespace declarations hoisted to <overlay>. */
@@ -25,6 +26,7 @@ class Namespaces {
 
   /** Declares `uri` under `prefix` if free; returns the prefix to use. */
   attributePrefix(prefix: string, uri: string): string {
+    if (uri === XML_NS) return 'xml'; // bound by definition, never declared
     for (const [p, u] of this.decls) if (u === uri && p !== '') return p;
     let p = prefix;
     for (
