@@ -242,7 +242,7 @@ export async function parseCsr(derOrPem: Uint8Array | string): Promise<CsrInfo> 
   let der: Uint8Array;
   let csr: x509.Pkcs10CertificateRequest;
   try {
-    der = derOf(derOrPem, 'CERTIFICATE REQUEST');
+    der = derOf(derOrPem);
     csr = new x509.Pkcs10CertificateRequest(der);
   } catch (cause) {
     throw badCsr(`not a PKCS#10 request (${(cause as Error).message})`, cause);

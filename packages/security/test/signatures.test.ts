@@ -113,6 +113,19 @@ describe('sign / verify', () => {
     expect(verify(new Uint8Array([9, 8]), s, [ec.certificate])).toBe(ec.certificate);
   });
 
+  it('ignores garbage and unrelated certificates in the bucket', () => {
+    const junk = new Uint8Array([0x30, 0x03, 1, 2, 3]);
+    const s1 = sign(new Uint8Array([5]), rsa);
+    expect(verify(new Uint8Array([5]), s1, [junk, ca.certificate, rsa.certificate])).toBe(
+      rsa.certificate,
+    );
+    const s2 = sign(new Uint8Array([5]), multi, { nodeId: multiIds[0] });
+    expect(verify(new Uint8Array([5]), s2, [junk, ec.certificate, multi.certificate])).toBe(
+      multi.certificate,
+    );
+    expectCode(() => verify(new Uint8Array([5]), s2, [junk]), 'SIGNER_CERT_NOT_FOUND');
+  });
+
   it('cert_hash_node_id identifies the signing Node-ID', () => {
     const s = sign(new Uint8Array([7]), multi, { nodeId: multiIds[1] });
     const signer = verifySigner(new Uint8Array([7]), s, [rsa.certificate, multi.certificate]);
