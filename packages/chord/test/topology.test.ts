@@ -563,6 +563,29 @@ describe('wire bodies and views', () => {
     expectReloadError(() => mk(1).c.join(B(1)), 'CHORD_BAD_STATE');
   });
 
+  it('grows the Finger Table past 16 entries to reach the last successor, up to 128 (§10.7.4.3)', () => {
+    const clock = { t: 0 };
+    const c = createChordTopology({
+      nodeId: ring.toBytes(0n),
+      now: () => clock.t,
+      random: prng(3),
+    });
+    c.createOverlay();
+    const add = (x: bigint) => {
+      c.onPeerAttached(ring.toBytes(x));
+      c.onUpdate(ring.toBytes(x), { uptime: 1, type: 'peer_ready' });
+    };
+    add(1n << 127n);
+    expect(c.fingers().length).toBe(16);
+    for (const e of [110n, 109n, 108n]) add(1n << e); // three successors far inside finger 16
+    // the last (third) successor is 2^110: finger 18
+    expect(c.fingers().length).toBe(128 - 110);
+    expect(bytesToBig(c.fingers()[128 - 110 - 1]!)).toBe(1n << 110n);
+    for (const e of [1n, 2n, 3n]) add(e); // successors right next to us
+    expect(c.fingers().length).toBe(128);
+    expect(c.buildUpdate('full').type).toBe('full');
+  });
+
   it('works with 160-bit NodeIds', () => {
     const r20 = new Ring(20);
     const clock = { t: 0 };
