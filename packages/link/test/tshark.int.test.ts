@@ -1,10 +1,10 @@
 /**
- * Wireshark check (design: "Wireshark's RELOAD dissector is the independent reference"): a TLS
- * link on loopback is captured with tshark while both ends honour SSLKEYLOGFILE; the capture
- * is decrypted with the key log, each direction's plaintext is split into frames and
- * re-wrapped as plain TCP port 6084 packets (text2pcap), and the RELOAD dissector must decode
- * the framing and the messages: message codes as sent, no malformed packets, no expert
- * errors except the known "Unknown" label of version 0x0a.
+ * Wireshark check (design: "Wireshark's RELOAD dissector is the independent reference"): a
+ * TLS link on loopback is captured with dumpcap (tshark's capture engine) while both ends
+ * honour SSLKEYLOGFILE; the capture is decrypted with the key log, each direction's plaintext
+ * is split into frames and re-wrapped as plain TCP port 6084 packets (text2pcap), and the
+ * RELOAD dissector must decode the framing and the messages: message codes as sent, no
+ * malformed packets, no expert errors except the known "Unknown" label of version 0x0a.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -68,6 +68,7 @@ function hexdump(packets: Uint8Array[]): string {
 describe('Wireshark decodes a decrypted TLS link capture', () => {
   beforeAll(() => {
     requireTool('tshark', ['--version']);
+    requireTool('dumpcap', ['--version']);
     requireTool('text2pcap', ['--version']);
   });
 
@@ -82,13 +83,14 @@ describe('Wireshark decodes a decrypted TLS link capture', () => {
     const accept = acceptQueue(listener);
     const port = listener.address.port;
 
-    // Capture in the background; wait until tshark says it is capturing.
-    const cap = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', pcap], {
+    // Capture in the background (dumpcap, tshark's capture engine, starts faster than
+    // tshark); wait until it says it is capturing.
+    const cap = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', pcap], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let capErr = '';
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`tshark did not start: ${capErr}`)), 15_000);
+      const t = setTimeout(() => reject(new Error(`dumpcap did not start: ${capErr}`)), 15_000);
       cap.stderr.on('data', (d: Buffer) => {
         capErr += d.toString();
         if (capErr.includes('Capturing on')) {
@@ -96,7 +98,7 @@ describe('Wireshark decodes a decrypted TLS link capture', () => {
           resolve();
         }
       });
-      cap.on('exit', () => reject(new Error(`tshark exited: ${capErr}`)));
+      cap.on('exit', () => reject(new Error(`dumpcap exited: ${capErr}`)));
     });
     // dumpcap reports "Capturing on" slightly before its filter is live.
     await new Promise((r) => setTimeout(r, 1000));
