@@ -563,7 +563,7 @@ describe('wire bodies and views', () => {
     expectReloadError(() => mk(1).c.join(B(1)), 'CHORD_BAD_STATE');
   });
 
-  it('grows the Finger Table past 16 entries to reach the last successor, up to 128 (§10.7.4.3)', () => {
+  it('grows the Finger Table past 16 entries to reach the last successor, towards 128 (§10.7.4.3)', () => {
     const clock = { t: 0 };
     const c = createChordTopology({
       nodeId: ring.toBytes(0n),
@@ -581,8 +581,9 @@ describe('wire bodies and views', () => {
     // the last (third) successor is 2^110: finger 18
     expect(c.fingers().length).toBe(128 - 110);
     expect(bytesToBig(c.fingers()[128 - 110 - 1]!)).toBe(1n << 110n);
-    for (const e of [1n, 2n, 3n]) add(e); // successors right next to us
-    expect(c.fingers().length).toBe(128);
+    for (const e of [1n, 2n, 3n]) add(e); // successors right next to us: the last is finger 127
+    expect(c.fingers().length).toBe(127);
+    expect(bytesToBig(c.fingers()[126]!)).toBe(3n);
     expect(c.buildUpdate('full').type).toBe('full');
   });
 
