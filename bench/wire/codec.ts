@@ -61,6 +61,7 @@ const storeReq: StoreReq = {
 };
 
 const certificate = new Uint8Array(800).fill(0x30); // certificate-sized opaque blob
+const viaNode = new Uint8Array(16).fill(0xc0);
 const messageSignature = new Uint8Array(sign('sha256', Buffer.from('x'), privateKey));
 
 function encode(): Uint8Array {
@@ -68,7 +69,7 @@ function encode(): Uint8Array {
     forwardingHeader: newForwardingHeader({
       overlay: 0x4e38fc3f,
       transactionId: 0x5245_4c4f_0000_0001n,
-      viaList: [{ kind: 'node', nodeId: new Uint8Array(16).fill(0xc0) }],
+      viaList: [{ kind: 'node', nodeId: viaNode }],
       destinationList: [{ kind: 'resource', resourceId: resource }],
     }),
     messageContents: {

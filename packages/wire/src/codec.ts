@@ -110,9 +110,17 @@ export class Writer {
 
   /** Raw bytes, no prefix (fixed-size fields such as `NodeId`, `uint128`). */
   bytes(b: Uint8Array, field = 'bytes'): void {
-    this.room(b.length, field);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    const n = b.length;
+    this.room(n, field);
+    if (n <= 48) {
+      // A plain loop beats TypedArray.prototype.set for ids and hashes (bench/wire).
+      const buf = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < n; i++) buf[at + i] = b[i];
+    } else {
+      this.buf.set(b, this.pos);
+    }
+    this.pos += n;
   }
 
   /** Fixed-size opaque field: exactly `size` bytes required. */

@@ -67,29 +67,27 @@ export interface EncodeMessageOptions extends WireOptions {
 
 const SLAB_SIZE = 256 * 1024;
 const SLAB_MAX_MESSAGE = 8192;
-let slab = newSlab();
-let slabUsed = 0;
-
-function newSlab(): ArrayBuffer {
-  const b = Buffer.allocUnsafeSlow(SLAB_SIZE); // not zero-filled: every byte gets written
-  return b.buffer;
-}
+let slab = new Uint8Array(0);
+let slabView = new DataView(slab.buffer);
+let slabUsed = SLAB_SIZE;
 
 /**
- * Output buffers for encoded messages. Allocating (and zero-filling) a fresh ArrayBuffer per
- * message dominated the encode cost (bench/wire), so messages up to 8 KiB are carved,
- * 8-byte aligned, from 256 KiB slabs that are not zero-filled (encodeMessage writes every
- * byte and checks the count); larger messages get their own buffer.
+ * A Writer for an encoded message of `n` bytes. Allocating (and zero-filling) a fresh
+ * ArrayBuffer per message dominated the encode cost (bench/wire), so messages up to 8 KiB are
+ * carved, 8-byte aligned, from 256 KiB slabs that are not zero-filled (encodeMessage writes
+ * every byte and checks the count), sharing one DataView; larger ones get their own buffer.
  */
-function allocMessage(n: number): Uint8Array {
-  if (n > SLAB_MAX_MESSAGE) return new Uint8Array(n);
+function messageWriter(n: number): Writer {
+  if (n > SLAB_MAX_MESSAGE) return new Writer(new Uint8Array(n));
   if (slabUsed + n > SLAB_SIZE) {
-    slab = newSlab();
+    const b = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slab = new Uint8Array(b.buffer, b.byteOffset, SLAB_SIZE);
+    slabView = new DataView(b.buffer, b.byteOffset, SLAB_SIZE);
     slabUsed = 0;
   }
-  const out = new Uint8Array(slab, slabUsed, n);
+  const w = new Writer(slab, slabUsed, slabUsed + n, slabView);
   slabUsed += (n + 7) & ~7;
-  return out;
+  return w;
 }
 
 /**
@@ -100,13 +98,15 @@ function allocMessage(n: number): Uint8Array {
  */
 export function encodeMessage(msg: Message, opts?: EncodeMessageOptions): Uint8Array {
   const total = messageLength(msg, opts?.body);
-  const out = allocMessage(total);
-  const w = new Writer(out);
+  const w = messageWriter(total);
+  const start = w.pos;
   encodeForwardingHeader(msg.forwardingHeader, w, opts, total);
   encodeMessageContentsInto(msg.messageContents, w, opts?.body);
   SecurityBlockCodec.encode(msg.securityBlock, w);
-  if (w.pos !== total) throw unencodable('Message', `wrote ${w.pos} of ${total} bytes`);
-  return out;
+  if (w.pos - start !== total) {
+    throw unencodable('Message', `wrote ${w.pos - start} of ${total} bytes`);
+  }
+  return w.buf.subarray(start, start + total);
 }
 
 /**
