@@ -258,6 +258,44 @@ describe('signConfiguration / verifyConfiguration', () => {
   });
 });
 
+describe('signing models and multi-configuration documents', () => {
+  it('signs a model (serialized first)', () => {
+    const model = parseConfigurationDocument(naked());
+    const signed = signConfiguration(model, a, { kindSigner: a });
+    const v = verifyConfiguration(signed);
+    expect(v.configuration.configurationSigners).toEqual([ids.a]);
+    expect(v.kinds).toHaveLength(1);
+  });
+
+  it('signs only the named configuration and replaces all of its old signatures', () => {
+    const two = `<?xml version="1.0" encoding="UTF-8"?>
+<overlay xmlns="${NS_CONFIG_BASE}">
+  <configuration instance-name="one.test">
+    <configuration-signer>${ids.a}</configuration-signer>
+  </configuration>
+  <signature>AAAA</signature>
+  <signature>AAAA</signature>
+  <configuration instance-name="two.test">
+  </configuration>
+  <signature>AAAA</signature>
+</overlay>
+`;
+    const signed = signConfiguration(two, a, { instanceName: 'one.test' });
+    const d = parseConfigurationDocument(signed);
+    expect(d.configurations.map((x) => x.signatures.length)).toEqual([1, 1]);
+    expect(verifyConfiguration(signed, { instanceName: 'one.test' }).signer.nodeId).toBe(ids.a);
+    expect(code(() => verifyConfiguration(signed, { instanceName: 'two.test' }))).toBe(
+      'CONFIG_SIGNATURE_INVALID',
+    );
+    expect(signed).toContain(
+      '<configuration instance-name="two.test">\n  </configuration>\n  <signature>AAAA</signature>',
+    );
+    expect(code(() => signConfiguration(two, a, { instanceName: 'three.test' }))).toBe(
+      'CONFIG_NOT_FOUND',
+    );
+  });
+});
+
 describe('the RFC 6940 example: placeholder signatures are reported, not crashed on', () => {
   it('reports CONFIG_SIGNATURE_INVALID for both configurations', () => {
     for (const instanceName of ['overlay.example.org', 'other.example.net']) {
