@@ -57,7 +57,7 @@ export function levelBackend(db: ViewLevel): StorageBackend {
     async get(key) {
       try {
         const v = await db.get(key);
-        return v === undefined ? undefined : Uint8Array.from(v);
+        return v === undefined ? undefined : new Uint8Array(v);
       } catch (e) {
         throw backendError('get', e);
       }
@@ -82,7 +82,7 @@ export function levelBackend(db: ViewLevel): StorageBackend {
       if (range.lt) opts.lt = range.lt;
       // Some abstract-level implementations hand out Buffers; give plain Uint8Array copies.
       for await (const [k, v] of db.iterator(opts))
-        yield [Uint8Array.from(k), Uint8Array.from(v)] as [Uint8Array, Uint8Array];
+        yield [new Uint8Array(k), new Uint8Array(v)] as [Uint8Array, Uint8Array];
     },
     async close() {
       if (closed) return;

@@ -19,7 +19,6 @@ import {
   type FindKindData,
   type FindReq,
   type GenericCertificate,
-  GenericCertificateCodec,
   isReloadError,
   ReloadError,
   type Signature,
@@ -670,7 +669,13 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   }
 
   function addCerts(into: Map<string, GenericCertificate>, e: StoredEntry): void {
-    for (const c of e.certificates) into.set(hex(encodeToBytes(GenericCertificateCodec, c)), c);
+    for (const c of e.certificates) {
+      const b = c.certificate;
+      into.set(
+        `${c.type}:${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')}`,
+        c,
+      );
+    }
   }
 
   function metaOf(

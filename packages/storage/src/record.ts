@@ -91,12 +91,24 @@ function certsLength(certs: readonly GenericCertificate[]): number {
   return n;
 }
 
+/**
+ * Encoded bytes of entries as they were decoded, keyed by the entry object: an unchanged
+ * entry is re-written by copying its bytes. Entries are immutable; a changed one is a new
+ * object (spread), so it can never pick up stale bytes.
+ */
+const encodedEntries = new WeakMap<StoredEntry, Uint8Array>();
+
+function entryLength(model: DataModelName, e: StoredEntry): number {
+  const cached = encodedEntries.get(e);
+  if (cached) return cached.length;
+  return 8 + storedDataCodec(model).encodedLength(e.data) + 3 + certsLength(e.certificates);
+}
+
 /** Encodes a record for the backend. */
 export function encodeRecord(rec: KindRecord): Uint8Array {
   const codec = storedDataCodec(rec.model);
   let len = 1 + 1 + 8 + 4;
-  for (const e of rec.entries)
-    len += 8 + codec.encodedLength(e.data) + 3 + certsLength(e.certificates);
+  for (const e of rec.entries) len += entryLength(rec.model, e);
   const out = new Uint8Array(len);
   const w = new Writer(out);
   w.u8(FORMAT, 'record.format');
@@ -104,6 +116,11 @@ export function encodeRecord(rec: KindRecord): Uint8Array {
   w.u64(rec.generation, 'record.generation');
   w.u32(rec.entries.length, 'record.count');
   for (const e of rec.entries) {
+    const cached = encodedEntries.get(e);
+    if (cached) {
+      w.bytes(cached, 'record.entry');
+      continue;
+    }
     w.u64(BigInt(Math.max(0, Math.floor(e.expiresAt))), 'record.expiresAt');
     codec.encode(e.data, w);
     w.vector(3, certsLength(e.certificates), 'record.certificates', () => {
@@ -114,12 +131,13 @@ export function encodeRecord(rec: KindRecord): Uint8Array {
 }
 
 /**
- * Decodes a record read from the backend (the bytes are copied, nothing pins the buffer).
+ * Decodes a record read from the backend. The result holds views of `bytes`: pass a buffer
+ * nobody else writes to (the backends hand out fresh copies).
  * @throws ReloadError('STORAGE_CORRUPT') when the bytes are not a record of this format.
  */
 export function decodeRecord(bytes: Uint8Array): KindRecord {
   try {
-    const r = new Reader(bytes.slice());
+    const r = new Reader(bytes);
     const format = r.u8('record.format');
     if (format !== FORMAT) throw new Error(`unknown record format ${format}`);
     const model = MODELS[r.u8('record.model')];
@@ -129,11 +147,14 @@ export function decodeRecord(bytes: Uint8Array): KindRecord {
     const codec = storedDataCodec(model);
     const entries: StoredEntry[] = [];
     for (let i = 0; i < count; i++) {
+      const start = r.pos;
       const expiresAt = Number(r.u64('record.expiresAt'));
       const data = codec.decode(r);
       const sub = r.sub(3, 'record.certificates');
       const certificates = sub.list(GenericCertificateCodec.decode);
-      entries.push({ data, expiresAt, certificates });
+      const entry: StoredEntry = { data, expiresAt, certificates };
+      encodedEntries.set(entry, bytes.subarray(start, r.pos));
+      entries.push(entry);
     }
     r.done('record');
     return { model, generation, entries };
