@@ -9,7 +9,7 @@
  * with the fixed key and self-signed certificate in this folder (made once with openssl;
  * PKCS#1 v1.5 signatures are deterministic, so the output is too). StoredData signatures
  * use the §7.1 input `resource_id ‖ kind ‖ storage_time ‖ StoredDataValue ‖ SignerIdentity`
- * (decision 0101: resource_id as raw bytes, no length prefix).
+ * (decision 0201: resource_id as raw bytes, no length prefix).
  *
  * Imported by generate.ts (which writes the files) and by the tests (which rebuild them and
  * compare). Until @reload/security lands, the minimal signer below stands in for it.
@@ -225,7 +225,7 @@ const fetchSpecifiers = cat(
 
 /**
  * §7.4.3.2 StoredMetaData of the ArrayEntry above (ArrayEntryMeta, MetaData). Its first
- * uint32 is the length of the rest of the structure, like StoredData.length (decision 0102);
+ * uint32 is the length of the rest of the structure, like StoredData.length (decision 0157);
  * MetaData.value_length is the stored value's length and hash_value is SHA-256 over the
  * DataValue value field including its 4 length bytes (§7.4.3.2).
  */

@@ -26,8 +26,10 @@ SignerIdentity (SHA-256 of the certificate DER).
 
 How they were made: \`npx tsx test/vectors/generate.ts\` (deterministic; the test
 \`test/vectors/vectors.test.ts\` rebuilds them and requires identical bytes). Message bodies
-are written by hand in \`build.ts\`, field by field from the RFC structs; header, contents and
-security block use @reload/wire's message codec; signatures come from \`node:crypto\` with:
+are written by hand in \`build.ts\`, field by field from the RFC structs (the test also checks
+that @reload/wire's body codecs decode and re-encode every body to identical bytes); header,
+contents and security block use @reload/wire's message codec; signatures come from
+\`node:crypto\` with:
 
 - \`signer-key.pem\`: RSA-2048 private key (test only), made once with
   \`openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048\`;
@@ -42,7 +44,7 @@ Common values: overlay \`${OVERLAY_NAME}\` (overlay field 0x${OVERLAY.toString(1
 configuration_sequence 7, version 0x0a, NodeIdLength 16, fragment 0xC0000000, node A
 (the signer) = 0123…3210, B/C/D/E = b0…, c0…, d0…, e0… repeated; the Resource-ID is
 SHA-1("alice@example.org") truncated to 16 bytes. StoredData signatures use the §7.1 input
-with the raw Resource-ID bytes (decision 0101).
+with the raw Resource-ID bytes (decision 0201); StoredMetaData.value_length is its framing length (decision 0157).
 
 | file | bytes | what it holds |
 |---|---:|---|

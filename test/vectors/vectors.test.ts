@@ -8,8 +8,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  bodyCodecFor,
   decodeMessage,
+  encodeToBytes,
   messageCodeName,
+  methodBodyCodecs,
   ErrorResponseCodec,
   decodeExact,
 } from '../../packages/wire/src/index.js';
@@ -90,6 +93,17 @@ describe('golden vectors (test/vectors)', () => {
       }
     });
   }
+
+  it('hand-built bodies agree with the @reload/wire body codecs (decode, re-encode identical)', () => {
+    const codecs = methodBodyCodecs(); // CHORD-RELOAD, RFC Kind data models, 16-byte NodeIds
+    for (const name of NAMES) {
+      const v = built.get(`${name}.bin`)!;
+      const codec = bodyCodecFor(codecs, v.spec.messageCode);
+      expect(codec, name).toBeDefined();
+      const body = decodeExact(codec!, v.spec.body);
+      expect(hex(encodeToBytes(codec!, body)), name).toBe(hex(v.spec.body));
+    }
+  });
 
   it('requests and answers pair up by transaction id', () => {
     for (const n of NAMES.filter((x) => x.endsWith('_req'))) {
