@@ -47,16 +47,19 @@ export class ManualClock implements LinkClock {
     this.t = start;
   }
 
+  /** Current fake time, ms. */
   now(): number {
     return this.t;
   }
 
+  /** Schedules `fn` at now + `ms` (runs during a later {@link ManualClock.advance}). */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.seq;
     this.timers.set(id, { at: this.t + Math.max(0, ms), seq: id, fn });
     return id;
   }
 
+  /** Cancels a pending timer. */
   clearTimeout(handle: TimerHandle): void {
     if (typeof handle === 'number') this.timers.delete(handle);
   }

@@ -35,10 +35,13 @@ export const INITIAL_RTO_MS = 1000;
 export const MIN_RTO_MS = 1000;
 /** RFC 6298 §2.5: upper bound of the RTO, ms. */
 export const MAX_RTO_MS = 60_000;
-/** RFC 6298 §2: alpha = 1/8, beta = 1/4, K = 4, clock granularity G = 1 ms. */
+/** RFC 6298 §2: SRTT gain alpha = 1/8. */
 export const RTT_ALPHA = 1 / 8;
+/** RFC 6298 §2: RTTVAR gain beta = 1/4. */
 export const RTT_BETA = 1 / 4;
+/** RFC 6298 §2: RTTVAR multiplier K = 4. */
 export const RTT_K = 4;
+/** RFC 6298 §2: clock granularity G, ms (our timers have millisecond resolution). */
 export const CLOCK_GRANULARITY_MS = 1;
 
 /**

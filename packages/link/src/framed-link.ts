@@ -50,16 +50,25 @@ export interface ByteChannel {
 
 /** Parameters of a {@link FramedLink}. */
 export interface FramedLinkInit extends RtoOptions {
+  /** OverlayLinkType reported by the link. */
   type: OverlayLinkTypeCode;
+  /** Implementation name (`tls`, `memory`); prefixes the link id. */
   protocol: string;
+  /** True on the dialling side. */
   initiator: boolean;
+  /** Node-IDs the peer proved (§4.1). */
   remoteNodeIds: readonly Uint8Array[];
+  /** The peer's chain, DER, leaf first. */
   remoteChain: readonly Uint8Array[];
+  /** The peer's address. */
   remoteAddress: LinkAddress;
+  /** Our address on this link. */
   localAddress: LinkAddress;
   /** max-message-size, bytes (≤ 2^24-1). */
   maxMessageSize: number;
+  /** Time source for RTT samples, the RTO timer and the retention timer. */
   clock: LinkClock;
+  /** Where warnings (failures, framing errors, oversize messages) go. */
   logger: LinkLogger;
   /** Backpressure threshold, bytes (default 256 KiB). */
   highWaterMark?: number;

@@ -3,6 +3,7 @@ import { ManualClock, MemoryNetwork, formatAddress } from '../src/index.js';
 import type { Link, LinkCloseInfo } from '../src/index.js';
 import { runLinkComplianceSuite } from './compliance.js';
 import { tagOf, testMessage } from './helpers/messages.js';
+import { testPki, testVerifier } from './helpers/pki.js';
 
 const id = (n: number): Uint8Array => new Uint8Array(16).fill(n);
 
@@ -132,5 +133,34 @@ describe('memory network impairments', () => {
     await new Promise((res) => setTimeout(res, 20));
     expect(got.length).toBeGreaterThan(0);
     expect(got.length).toBeLessThan(10);
+  });
+});
+
+describe('memory network with certificates', () => {
+  it('verifies chains with the overlay verifier and refuses another CA', async () => {
+    const pki = await testPki();
+    const net = new MemoryNetwork();
+    const verifier = testVerifier(pki);
+    const server = net.createTransport({ host: 's', chain: [pki.nodes[0].der], verifier });
+    const listener = await server.listen({ host: 's', port: 1 });
+    const refused: string[] = [];
+    listener.on('refused', (r) => refused.push(r.code));
+    const good = net.createTransport({ chain: [pki.nodes[1].der], verifier });
+    const link = await good.connect(
+      { host: 's', port: 1 },
+      { expectedNodeId: pki.nodes[0].nodeId },
+    );
+    expect(link.remoteNodeIds).toEqual([pki.nodes[0].nodeId]);
+    expect(link.remoteChain).toEqual([pki.nodes[0].der]);
+    const evil = net.createTransport({ chain: [pki.foreign.der], verifier });
+    await expect(evil.connect({ host: 's', port: 1 })).rejects.toMatchObject({
+      code: 'LINK_REFUSED_BY_PEER',
+    });
+    const bad = net.createTransport({ chain: [pki.bad.der], verifier });
+    await expect(bad.connect({ host: 's', port: 1 })).rejects.toMatchObject({
+      code: 'LINK_REFUSED_BY_PEER',
+    });
+    expect(refused).toEqual(['CERT_UNTRUSTED', 'BAD_NODE']);
+    link.close();
   });
 });

@@ -3,6 +3,9 @@
  * their logged reasons, and what `openssl s_client` sees.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +76,7 @@ describe('TLS link refusals (server side), TLS 1.2 and 1.3', () => {
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     for (const [what, who, code] of cases) {
       it(`${version}: refuses ${what} with ${code}, logged with the reason`, async () => {
+        const logged = log.lines.length;
         const refusal = nextRefusal();
         const outcome = await connectAs(who(pki), version);
         const r = await refusal;
@@ -80,7 +84,9 @@ describe('TLS link refusals (server side), TLS 1.2 and 1.3', () => {
         expect(r.role).toBe('server');
         expect(r.remoteAddress.host).toBe('127.0.0.1');
         expect(
-          log.lines.some((l) => l.level === 'warn' && (l.obj as { code?: string }).code === code),
+          log.lines
+            .slice(logged)
+            .some((l) => l.level === 'warn' && (l.obj as { code?: string }).code === code),
         ).toBe(true);
         // The client never gets a usable link.
         if (outcome.connected) expect(outcome.closeReason).not.toBe('LOCAL_CLOSE');
@@ -237,4 +243,36 @@ describe('openssl s_client against the TLS link', () => {
       expect((await refusal).code).toBe('CERT_UNTRUSTED');
     });
   }
+});
+
+describe('SSLKEYLOGFILE', () => {
+  it('is honoured by default and written by both the client and the server socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reload-link-keylog-'));
+    const serverLog = join(dir, 'server.log');
+    const clientLog = join(dir, 'client.log');
+    const saved = process.env.SSLKEYLOGFILE;
+    try {
+      // Default from the environment (keyLogFile left undefined).
+      process.env.SSLKEYLOGFILE = serverLog;
+      const s = createTlsTransport(tlsOptions(pki, pki.nodes[0], { keyLogFile: undefined }));
+      process.env.SSLKEYLOGFILE = clientLog;
+      const c = createTlsTransport(tlsOptions(pki, pki.nodes[1], { keyLogFile: undefined }));
+      const l = await s.listen({ host: '127.0.0.1', port: 0 });
+      const got = new Promise<Link>((r) => l.once('link', r));
+      const link = await c.connect(l.address);
+      await got;
+      link.close();
+      await l.close();
+      for (const f of [serverLog, clientLog]) {
+        const text = readFileSync(f, 'utf8');
+        // NSS key log format, TLS 1.3 labels, one secret per line.
+        expect(text).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]+$/m);
+        expect(text).toMatch(/^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]+$/m);
+        expect(text).toMatch(/^SERVER_TRAFFIC_SECRET_0 /m);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.SSLKEYLOGFILE;
+      else process.env.SSLKEYLOGFILE = saved;
+    }
+  });
 });
