@@ -490,6 +490,8 @@ const OID_SKI = '2.5.29.14';
 const CACHE_MAX = 2048;
 const cache = new Map<string, CertificateInfo>();
 const byObject = new WeakMap<Uint8Array, CertificateInfo>();
+const FAILURES_MAX = 256;
+const failures = new Map<string, ReloadError>();
 
 function malformed(why: string, cause?: unknown): ReloadError {
   return new ReloadError(
@@ -524,7 +526,21 @@ export function certificateInfo(derOrPem: Uint8Array | string): CertificateInfo 
     cache.delete(key);
     cache.set(key, info);
   } else {
-    info = parseCertificate(new Uint8Array(der), new Uint8Array(sha256));
+    // Bytes that failed once fail again without being re-parsed (a peer sending the same
+    // garbage in every SecurityBlock costs one hash per message, not one parse).
+    const failed = failures.get(key);
+    if (failed) throw failed;
+    try {
+      info = parseCertificate(new Uint8Array(der), new Uint8Array(sha256));
+    } catch (e) {
+      const error = e instanceof ReloadError ? e : malformed(String(e), e);
+      failures.set(key, error);
+      if (failures.size > FAILURES_MAX) {
+        const oldest = failures.keys().next().value;
+        if (oldest !== undefined) failures.delete(oldest);
+      }
+      throw error;
+    }
     cache.set(key, info);
     if (cache.size > CACHE_MAX) {
       const oldest = cache.keys().next().value;

@@ -385,6 +385,10 @@ describe('certificateInfo', () => {
       'CERT_MALFORMED',
     );
     expect(certificateInfo(toPem(rsaCa.certificate)).der).toEqual(rsaCa.certificate);
+    // the same garbage fails the same way a second time (negative cache)
+    const junk = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x07]);
+    expectCode(() => certificateInfo(junk), 'CERT_MALFORMED');
+    expectCode(() => certificateInfo(junk.slice()), 'CERT_MALFORMED');
   });
 
   it('reads a certificate made by openssl with a reload:// SAN', () => {
