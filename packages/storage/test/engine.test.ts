@@ -260,6 +260,10 @@ describe('DICTIONARY data model', () => {
     );
     // Overwriting an existing key stays within the count.
     await storeOne(storage, alice, A, K.dict, [signed(alice, A, K.dict, keyed('a', 'A'), 2n)]);
+    // The re-written record mixes re-used and new entries; all read back intact.
+    const all = await fetchValues(storage, A, { kind: K.dict, model: 'DICTIONARY', keys: [] });
+    expect('values' in all && all.values.map(text)).toEqual(['A', 'b', 'c']);
+    expect('values' in all && all.values.map((v) => v.storageTime)).toEqual([2n, 1n, 1n]);
   });
 });
 

@@ -115,5 +115,16 @@ describe('persistence on classic-level', () => {
     expect(ans.kindResponses[0].generationCounter).toBe(2n);
     expect(await s2.purgeExpired()).toBe(1);
     await s2.close();
+
+    // What the second run wrote (re-encoded records) reads back after another restart.
+    const s3 = await open();
+    const again = await s3.fetch({
+      resource: A,
+      specifiers: [{ kind: K.single, generation: 0n, model: 'SINGLE' }],
+    });
+    const kr = again.answer.kindResponses[0];
+    expect(kr.generation).toBe(2n);
+    expect('values' in kr && new TextDecoder().decode(kr.values[0].value.value.value)).toBe('next');
+    await s3.close();
   });
 });
