@@ -244,6 +244,24 @@ describe('receiving Updates (§10.7.3)', () => {
     expect(ids(rep.added)).toEqual([P(120)]);
   });
 
+  it('hands (old, new] over when an Update reveals a closer predecessor (§6.4.2.3)', () => {
+    const { c } = joined(100, [50, 150]);
+    c.onUpdate(B(150), { uptime: 3, type: 'neighbors', predecessors: [B(80)], successors: [] });
+    const as = c.onAttachAnswered(B(80), B(80));
+    const tr = ofType(as, 'transfer');
+    expect(tr.map((t) => [big(t.range.start), big(t.range.end), big(t.to)])).toEqual([
+      [P(50), P(80), P(80)],
+    ]);
+    expect(big(ofType(as, 'ranges')[0].responsible!.start)).toBe(P(80));
+  });
+
+  it('announces a changed range to every connection even in periodic mode', () => {
+    const { c } = joined(100, [50, 150], { reactive: false });
+    c.onPeerAttached(B(7));
+    const as = c.onLinkFailed(B(50));
+    expect([...updatesTo(as).keys()].sort(cmp)).toEqual([P(7), P(150)]);
+  });
+
   it('does not broadcast in periodic mode, but still adopts', () => {
     const { c } = joined(100, [150, 200, 50], { reactive: false });
     c.onUpdate(B(150), { uptime: 9, type: 'neighbors', predecessors: [B(120)], successors: [] });
