@@ -338,6 +338,19 @@ const SINGLE = new Set([
   'required-kinds',
 ]);
 
+/** Every config-base element allowed inside <configuration>. */
+const KNOWN = new Set([
+  ...SINGLE,
+  'root-cert',
+  'enrollment-server',
+  'bootstrap-node',
+  'overlay-link-protocol',
+  'configuration-signer',
+  'kind-signer',
+  'bad-node',
+  'mandatory-extension',
+]);
+
 function configuration(ctx: Ctx, el: XElement): Configuration {
   const { attrs, foreign } = attributes(ctx, el, ['instance-name', 'expiration', 'sequence'], true);
   const instanceName = attrs.get('instance-name');
@@ -417,6 +430,7 @@ function configuration(ctx: Ctx, el: XElement): Configuration {
       if (seen.has(name)) throw ctx.error(k, 'appears more than once');
       seen.add(name);
     }
+    if (!KNOWN.has(name)) throw unknownElement(ctx, k, 'configuration');
     if (name !== 'bootstrap-node' && name !== 'self-signed-permitted') attributes(ctx, k, []);
     switch (name) {
       case 'topology-plugin':
@@ -513,6 +527,20 @@ function configuration(ctx: Ctx, el: XElement): Configuration {
   return c;
 }
 
+function scan(text: string, map: SourceMap): ScannedElement[] {
+  try {
+    return scanElements(text);
+  } catch (e) {
+    const off = /offset (\d+): (.*)$/.exec((e as Error).message);
+    throw new ReloadError(
+      'CONFIG_INVALID',
+      off === null
+        ? (e as Error).message
+        : `line ${map.line(Number(off[1]))}: malformed XML: ${off[2]}`,
+    );
+  }
+}
+
 /**
  * Parses an RFC 6940 §11.1 configuration document (`application/p2p-overlay+xml`, UTF-8).
  *
@@ -545,7 +573,9 @@ export function parseConfigurationDocument(xml: string | Uint8Array): Configurat
       `line 1: encoding '${decl[1]}' is not allowed, the document MUST use UTF-8 (RFC 6940 §11.1)`,
     );
   const map = new SourceMap(text);
-  let scanned: ScannedElement[];
+  let scanned: ScannedElement[] | undefined;
+  // Refuse DOCTYPE (entity declarations) before the DOM parser sees the text.
+  if (/<!DOCTYPE/i.test(text)) scanned = scan(text, map);
   let doc: { documentElement: XElement | null };
   let first: { msg: string; line?: number } | undefined;
   try {
@@ -570,17 +600,7 @@ export function parseConfigurationDocument(xml: string | Uint8Array): Configurat
       { cause: e },
     );
   }
-  try {
-    scanned = scanElements(text);
-  } catch (e) {
-    const off = /offset (\d+): (.*)$/.exec((e as Error).message);
-    throw new ReloadError(
-      'CONFIG_INVALID',
-      off === null
-        ? (e as Error).message
-        : `line ${map.line(Number(off[1]))}: malformed XML: ${off[2]}`,
-    );
-  }
+  scanned ??= scan(text, map);
   const root = doc.documentElement;
   if (root === null) throw new ReloadError('CONFIG_INVALID', 'malformed XML: no root element');
   const ctx = new Ctx(text, bytes);

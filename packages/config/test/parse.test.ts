@@ -298,8 +298,10 @@ describe('parseConfigurationDocument: errors name the element and the line', () 
     expect(
       errorOf(
         `<?xml version="1.0"?>\n<!DOCTYPE overlay [<!ENTITY x "y">]>\n<overlay xmlns="${NS_CONFIG_BASE}"><configuration instance-name="a"/></overlay>`,
-      ).code,
-    ).toBe('CONFIG_INVALID');
+      ).message,
+    ).toBe('line 2: malformed XML: DOCTYPE and markup declarations are not allowed');
+    // An unknown element is reported as such, even with attributes.
+    expect(errorOf(doc('<frob a="1"/>')).message).toMatch(/^line 4: <frob>: unknown element/);
     expect(
       errorOf(`<?xml version="1.0" encoding="ISO-8859-1"?>\n<overlay xmlns="${NS_CONFIG_BASE}"/>`)
         .message,
