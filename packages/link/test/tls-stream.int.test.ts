@@ -4,9 +4,10 @@
  * link, with a logged reason, and never the process or the other links.
  */
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Link, LinkCloseInfo, LinkListener, OversizeInfo } from '../src/index.js';
+import type { Link, LinkCloseInfo, LinkListener, LinkRefusal, OversizeInfo } from '../src/index.js';
 import { createTlsTransport, formatAddress, writeDataFrameHeader } from '../src/index.js';
 import { tagOf, testMessage } from './helpers/messages.js';
 import type { TestPki } from './helpers/pki.js';
@@ -121,6 +122,19 @@ describe('TLS link stream handling', () => {
       () => Buffer.concat([frame(0, testMessage(50, 9)), Buffer.from([0x99, 0x98, 0x97, 0x96])]),
     ],
   ];
+  it('refuses a peer that does not speak TLS at all, and keeps serving', async () => {
+    const refused = new Promise<LinkRefusal>((r) => listener.once('refused', r));
+    const sock = connect(listener.address.port, '127.0.0.1');
+    sock.on('error', () => undefined);
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const r = await refused;
+    expect(r.code).toBe('TLS_HANDSHAKE_FAILED');
+    expect(r.role).toBe('server');
+    sock.destroy();
+    await goodLinkStillWorks();
+  });
+
   for (const [what, bytes] of garbage) {
     it(`closes only the offending link on ${what}, with a logged reason`, async () => {
       const { sock, link } = await raw();
