@@ -119,20 +119,25 @@ describe('memory network impairments', () => {
     expect(server.state).toBe('open'); // the FIN is lost in the partition too
   });
 
-  it('loses writes with the configured probability', async () => {
-    let r = 0;
-    const seq = [0.9, 0.1]; // every other write lost
-    const net = new MemoryNetwork({ lossRate: 0.5, random: () => seq[r++ % 2] });
+  it('loses writes with the configured probability, using the injected random source', async () => {
+    let draws = 0;
+    const net = new MemoryNetwork({ lossRate: 0.5, random: () => (draws++, 0.7) });
     const { client, server } = await pairOn(net);
     const got: number[] = [];
     server.on('message', (m) => got.push(tagOf(m)));
-    for (let i = 0; i < 10; i++) {
-      client.send(testMessage(40, i));
-      await new Promise((res) => setImmediate(res));
-    }
-    await new Promise((res) => setTimeout(res, 20));
-    expect(got.length).toBeGreaterThan(0);
-    expect(got.length).toBeLessThan(10);
+    const settle = () => new Promise((res) => setTimeout(res, 20));
+    client.send(testMessage(40, 1)); // 0.7 ≥ 0.5: delivered
+    await settle();
+    expect(got).toEqual([1]);
+    expect(draws).toBeGreaterThan(0);
+    net.lossRate = 1; // every write lost
+    client.send(testMessage(40, 2));
+    await settle();
+    expect(got).toEqual([1]);
+    net.lossRate = 0;
+    client.send(testMessage(40, 3));
+    await settle();
+    expect(got).toEqual([1, 3]);
   });
 });
 
