@@ -14,10 +14,14 @@ const B = (x: bigint) => ring.toBytes(x);
 type Cmd = (c: ChordTopology, clock: { t: number }, log: ChordAction[]) => unknown;
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-  id.map((x) => (c) => c.onPeerAttached(B(x), { sendUpdate: true })),
+  id.map(
+    (x): Cmd =>
+      (c) =>
+        c.onPeerAttached(B(x), { sendUpdate: true }),
+  ),
   fc
     .tuple(id, fc.constantFrom('peer_ready', 'neighbors', 'full'), ids, ids, ids)
-    .map(([x, type, p, s, f]) => (c) => {
+    .map(([x, type, p, s, f]): Cmd => (c) => {
       if (type === 'peer_ready') return c.onUpdate(B(x), { uptime: 1, type });
       if (type === 'neighbors') {
         return c.onUpdate(B(x), { uptime: 1, type, predecessors: p.map(B), successors: s.map(B) });
@@ -30,9 +34,13 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
         fingers: f.map(B),
       });
     }),
-  id.map((x) => (c) => c.onLinkFailed(B(x))),
+  id.map(
+    (x): Cmd =>
+      (c) =>
+        c.onLinkFailed(B(x)),
+  ),
   fc.tuple(id, fc.boolean(), ids).map(
-    ([x, succ, l]) =>
+    ([x, succ, l]): Cmd =>
       (c) =>
         c.onLeave(
           B(x),
@@ -41,18 +49,26 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
             : { type: 'from_pred', predecessors: l.map(B) },
         ),
   ),
-  id.map((x) => (c) => c.onJoinReq(B(x)).actions),
-  id.map((x) => (c) => c.onRouteQuery(B(x), B(x + 7n), true).actions),
+  id.map(
+    (x): Cmd =>
+      (c) =>
+        c.onJoinReq(B(x)).actions,
+  ),
+  id.map(
+    (x): Cmd =>
+      (c) =>
+        c.onRouteQuery(B(x), B(x + 7n), true).actions,
+  ),
   // answer whatever the machine asked for last
-  fc.tuple(fc.nat(), id, fc.boolean()).map(([i, x, ok]) => (c, _clock, log) => {
+  fc.tuple(fc.nat(), id, fc.boolean()).map(([i, x, ok]): Cmd => (c, _clock, log) => {
     const asks = log.filter((a) => a.type === 'attach' || a.type === 'ping');
     if (asks.length === 0) return [];
-    const a = asks[i % asks.length] as Extract<ChordAction, { type: 'attach' | 'ping' }>;
+    const a = asks[i % asks.length];
     if (a.type === 'attach')
       return ok ? c.onAttachAnswered(a.target, B(x)) : c.onAttachFailed(a.target);
     return ok ? c.onPingAnswered(a.target, B(x), B(pool[0])) : c.onPingFailed(a.target);
   }),
-  fc.integer({ min: 0, max: 4_000_000 }).map((dt) => (c, clock) => {
+  fc.integer({ min: 0, max: 4_000_000 }).map((dt): Cmd => (c, clock) => {
     clock.t += dt;
     return c.tick();
   }),
