@@ -63,6 +63,7 @@ import {
   storedDataSize,
 } from './record.js';
 import type { DataSignatureVerifier } from './verifier.js';
+import { BASE_VALUE_VALIDATORS, type ValueValidator } from './usages.js';
 
 /** Options of {@link openStorage}. */
 export interface StorageOptions {
@@ -97,6 +98,12 @@ export interface StorageOptions {
   purgeIntervalMs?: number;
   /** Receives errors of the background purge (default: ignored). */
   onPurgeError?: (e: unknown) => void;
+  /**
+   * Value checks by Kind-ID, run on Store after the signature and policy checks (default
+   * {@link BASE_VALUE_VALIDATORS}: TURN-SERVICE values must be TurnServers). A validator's
+   * ReloadError is answered as is; any other exception as Error_Invalid_Message.
+   */
+  valueValidators?: ReadonlyMap<number, ValueValidator>;
 }
 
 /** Context of one Store request, filled by the overlay from the message. */
@@ -308,6 +315,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   const now = options.now ?? Date.now;
   const quota = options.quotaBytes ?? Infinity;
   const nodeIdLength = options.nodeIdLength ?? 16;
+  const validators = options.valueValidators ?? BASE_VALUE_VALIDATORS;
   const locks = new Map<string, Promise<unknown>>();
   let bytes = 0;
   for await (const [, v] of backend.entries(ALL_RECORDS)) bytes += recordSize(decodeRecord(v));
@@ -452,6 +460,17 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
           ...(sd.value.model === 'ARRAY' ? { arrayIndex: sd.value.index } : {}),
         };
         checkPolicy({ ...base, signer, role: 'value' });
+        const validate = validators.get(kd.kind);
+        if (validate) {
+          try {
+            validate({ resourceId: resource, kind, value: sd.value, signer, resourceIdOf });
+          } catch (e) {
+            if (isReloadError(e) && typeof e.code === 'number') throw e;
+            throw new ReloadError(ErrorCode.InvalidMessage, 'value refused by the Kind', {
+              cause: e,
+            });
+          }
+        }
         // RFC 6940 §7.3: for non-replica stores the StoreReq signer must conform too.
         if (!replica && ctx !== undefined)
           checkPolicy({ ...base, signer: ctx.requestSigner, role: 'request' });

@@ -2,7 +2,16 @@
  * The usages of the base specification, as Resource Names and Kind-IDs (RFC 6940 §8, §9):
  * helpers so that the overlay and the CLI build the same names the policies check.
  */
-import { nodeMultipleName } from './policies.js';
+import {
+  bytesEqual,
+  decodeExact,
+  ErrorCode,
+  ReloadError,
+  type StoredDataValue,
+  TurnServerCodec,
+} from '@reload/wire';
+import type { KindDefinition } from './kinds.js';
+import { indicatedNodeId, nodeMultipleName, type SignerInfo } from './policies.js';
 
 /** Kind-IDs of the base usages (RFC 6940 §14.6). */
 export const BaseKindId = {
@@ -40,3 +49,50 @@ export function certificateByNodeName(nodeId: Uint8Array): Uint8Array {
 export function turnServiceName(nodeId: Uint8Array, d: number): Uint8Array {
   return nodeMultipleName(nodeId, d);
 }
+
+/** What a {@link ValueValidator} is shown. */
+export interface ValueToValidate {
+  readonly resourceId: Uint8Array;
+  readonly kind: KindDefinition;
+  readonly value: StoredDataValue;
+  /** The verified signer of the value. */
+  readonly signer: SignerInfo;
+  readonly resourceIdOf: (name: Uint8Array) => Uint8Array;
+}
+
+/**
+ * A usage's check of the values of one Kind (§7.4.5: "protocol designers may define
+ * constraints … on the values which may be stored"); throws a ReloadError to refuse.
+ */
+export type ValueValidator = (v: ValueToValidate) => void;
+
+/**
+ * RFC 6940 §9 TURN-SERVICE: an existing value must be exactly one TurnServer whose
+ * `iteration` d is the one the Resource-ID was formed with, H(Node-ID ‖ d).
+ * @throws ReloadError(Error_Invalid_Message) otherwise.
+ */
+export const validateTurnServer: ValueValidator = ({ resourceId, value, signer, resourceIdOf }) => {
+  if (!value.value.exists) return;
+  const ts = decodeExact(
+    TurnServerCodec,
+    value.value.value,
+    0,
+    value.value.value.length,
+    'TurnServer',
+  );
+  const nodeId = indicatedNodeId(signer);
+  if (
+    ts.iteration < 1 ||
+    nodeId === undefined ||
+    !bytesEqual(resourceIdOf(nodeMultipleName(nodeId, ts.iteration)), resourceId)
+  )
+    throw new ReloadError(
+      ErrorCode.InvalidMessage,
+      `TurnServer iteration ${ts.iteration} does not match the Resource-ID`,
+    );
+};
+
+/** The value checks of the base usages, by Kind-ID (TURN-SERVICE). */
+export const BASE_VALUE_VALIDATORS: ReadonlyMap<number, ValueValidator> = new Map([
+  [BaseKindId.TURN_SERVICE, validateTurnServer],
+]);

@@ -136,6 +136,18 @@ describe('TURN Server usage (§9)', () => {
     await expect(
       store(s, alice, resourceIdOf(turnServiceName(nid, 21)), BaseKindId.TURN_SERVICE, value(21)),
     ).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+    // The value must be a TurnServer whose iteration formed the Resource-ID.
+    const R2 = resourceIdOf(turnServiceName(nid, 2));
+    await expect(store(s, alice, R2, BaseKindId.TURN_SERVICE, value(3))).rejects.toMatchObject({
+      code: ErrorCode.InvalidMessage,
+    });
+    await expect(
+      store(s, alice, R2, BaseKindId.TURN_SERVICE, {
+        model: 'SINGLE',
+        value: { exists: true, value: Uint8Array.of(2, 9) },
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.InvalidMessage });
+    await store(s, alice, R2, BaseKindId.TURN_SERVICE, value(2));
     const target = resourceIdOf(turnServiceName(nid, 1));
     const found = await s.find({ resource: target, kinds: [BaseKindId.TURN_SERVICE] });
     expect(Buffer.from(found.results[0].closest).equals(Buffer.from(target))).toBe(true);
