@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Destination,
   ErrorCode,
+  ErrorResponseCodec,
   type ForwardingOption,
   type Message,
   type MessageExtension,
@@ -89,6 +90,37 @@ describe('Message (RFC 6940 §6.3)', () => {
     const d = decodeMessage(b);
     expect(d.messageContents.messageBody.buffer).toBe(b.buffer);
     expect((d.forwardingHeader.viaList[0] as { nodeId: Uint8Array }).nodeId.buffer).toBe(b.buffer);
+  });
+
+  it('encodes a body in place from its codec, with the same bytes as a copied body', () => {
+    const codec = ErrorResponseCodec;
+    const value = { errorCode: 3, errorInfo: new TextEncoder().encode('not here') };
+    const copied = encodeMessage({
+      ...sample,
+      messageContents: { ...sample.messageContents, messageBody: encodeToBytes(codec, value) },
+    });
+    const inPlace = encodeMessage(sample, { body: { codec, value } });
+    expect(hex(inPlace)).toBe(hex(copied));
+  });
+
+  it('keeps every encoded message intact across slab boundaries and for large messages', () => {
+    const made: [Uint8Array, string][] = [];
+    for (let i = 0; i < 400; i++) {
+      const size = (i * 997) % 9000; // crosses the 8 KiB slab limit and many slab ends
+      const m: Message = {
+        ...sample,
+        messageContents: {
+          ...sample.messageContents,
+          messageBody: new Uint8Array(size).fill(i & 0xff),
+        },
+      };
+      const b = encodeMessage(m);
+      made.push([b, hex(b)]);
+    }
+    for (const [b, h] of made) {
+      expect(hex(b)).toBe(h); // not overwritten by later messages
+      expect(decodeMessage(b).forwardingHeader.length).toBe(b.length);
+    }
   });
 
   it('rejects malformed messages', () => {
