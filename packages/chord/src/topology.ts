@@ -123,9 +123,11 @@ export class ChordTopology {
   private succ: bigint[] = [];
   private pred: bigint[] = [];
   private fingerTable: (bigint | undefined)[] = [];
+  /** Neighbor Table ∪ Finger Table, rebuilt by recompute(). */
   private routing: bigint[] = [];
   /** Set by learn() when a connected node turned out to be a ring member. */
   private learnedConnectedPeer = false;
+  /** The same sorted by clockwise distance from us (nextHop is on the hot path). */
   private routingByDist: { id: bigint; d: bigint }[] = [];
   /** §10.7.4.2 alternative 2: candidates seen in Updates for invalid finger entries. */
   private readonly fingerFlags = new Map<number, bigint>();
@@ -255,7 +257,7 @@ export class ChordTopology {
 
   /** The Routing Table: union of Neighbor Table and Finger Table (§10.3), ascending by id. */
   routingTable(): NodeIdBytes[] {
-    return [...this.routingSet()].sort(cmpBig).map((x) => this.bytesOf(x));
+    return [...this.routing].sort(cmpBig).map((x) => this.bytesOf(x));
   }
 
   /** Every node with a live link that this machine knows of (the Connection Table). */
@@ -755,11 +757,6 @@ export class ChordTopology {
       else hi = mid;
     }
     return lo > 0 ? rs[lo - 1].id : rs[0].id;
-  }
-
-  /** Neighbor Table ∪ Finger Table, cached by recompute() (nextHop is on the hot path). */
-  private routingSet(): bigint[] {
-    return this.routing;
   }
 
   private neighborSet(): bigint[] {
