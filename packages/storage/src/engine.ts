@@ -34,6 +34,7 @@ import {
   type StoreKindData,
   type StoreReq,
   type MetaDataValue,
+  metaDataValueCodec,
 } from '@reload/wire';
 import type { StorageBackend } from './backend.js';
 import {
@@ -60,7 +61,6 @@ import {
   recordSize,
   resourceKeyRange,
   type StoredEntry,
-  storedDataSize,
 } from './record.js';
 import type { DataSignatureVerifier } from './verifier.js';
 import { BASE_VALUE_VALIDATORS, type ValueValidator } from './usages.js';
@@ -726,8 +726,9 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     }
     const data = item.entry ? outgoing(item.entry, t) : synthetic(item.value);
     return {
-      // docs/decisions/0404: the StoredData `length` (bytes after the length field).
-      valueLength: storedDataSize(data) - 4,
+      // docs/decisions/0157 (wire): the framing length of this StoredMetaData, i.e. the
+      // bytes after the field; the value's own length is MetaData.value_length.
+      valueLength: 8 + 4 + metaDataValueCodec(metadata.model).encodedLength(metadata),
       storageTime: data.storageTime,
       lifetime: data.lifetime,
       metadata,

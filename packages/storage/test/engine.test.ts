@@ -568,7 +568,9 @@ describe('Stat and Find', () => {
     expect(m?.metadata.value.hashAlgorithm).toBe(4);
     expect(Buffer.from(m!.metadata.value.hashValue).equals(expected)).toBe(true);
     // The answer is encodable with the wire codec.
-    expect(encodeToBytes(statAnsCodec(storage.modelOf), ans).length).toBeGreaterThan(0);
+    // The answer round-trips through the wire codec unchanged (value_length as wire 0157).
+    const wire = encodeToBytes(statAnsCodec(storage.modelOf), ans);
+    expect(decodeExact(statAnsCodec(storage.modelOf), wire)).toEqual(ans);
   });
 
   it('Find returns the closest stored Resource-ID at or after the target, 0 when none', async () => {
