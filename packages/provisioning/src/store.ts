@@ -20,16 +20,18 @@ import { ClassicLevel } from 'classic-level';
 import bcrypt from 'bcryptjs';
 import { ReloadError } from '@reload/wire';
 import {
-  createCertificateAuthority,
-  derToPem,
-  generatePrivateKey,
-  issueLeafCertificate,
-  issueOverlayCertificate,
-  pemToDer,
-  readCsr,
-  type CertifiedKey,
+  createCa,
+  fromPem,
+  generateKeyPairAsync,
+  issueCertificateForKey,
+  parseCsr,
+  toPem,
+  userNameFor,
+  type CsrInfo,
+  type Credentials,
   type KeyAlgorithm,
-} from './pki.js';
+} from '@reload/security';
+import { issueLeafCertificate } from './pki.js';
 import {
   applyServerFields,
   checkNakedConfigurationUpdate,
@@ -216,9 +218,9 @@ export interface EnrollmentResult {
 
 interface OverlayState {
   record: OverlayRecord;
-  rootCa: CertifiedKey;
+  rootCa: Credentials;
   oamCa: X509Certificate;
-  signer: CertifiedKey;
+  signer: Credentials;
   signerRecord: SignerRecord;
   naked: string;
   signed: string;
@@ -236,9 +238,9 @@ function keyPem(k: KeyObject): string {
   return k.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-async function loadCertifiedKey(certPath: string, keyPath: string): Promise<CertifiedKey> {
+async function loadCredentials(certPath: string, keyPath: string): Promise<Credentials> {
   const [c, k] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
-  return { certificate: pemToDer(c), privateKey: createPrivateKey(k) };
+  return { certificate: fromPem(c), privateKey: createPrivateKey(k) };
 }
 
 function overlayUrl(overlay: string, port: number): string {
@@ -342,17 +344,17 @@ export class ProvisioningStore {
   }
 
   /** Loads or creates the services CA that issues the HTTPS server certificates. */
-  async servicesCa(): Promise<CertifiedKey> {
+  async servicesCa(): Promise<Credentials> {
     const p = this.servicesCaPaths;
     try {
       await access(p.cert);
-      return await loadCertifiedKey(p.cert, p.key);
+      return await loadCredentials(p.cert, p.key);
     } catch {
-      const ca = await createCertificateAuthority({
+      const ca = await createCa({
         subject: 'O=reload-services, CN=reload-services CA',
       });
       await writePem(p.key, keyPem(ca.privateKey), true);
-      await writePem(p.cert, derToPem(ca.certificate), false);
+      await writePem(p.cert, toPem(ca.certificate), false);
       return ca;
     }
   }
@@ -407,11 +409,11 @@ export class ProvisioningStore {
       httpsKey: join(dir, 'https.key'),
     };
     const [rootCa, oamCa, servicesCa, oamClientKey, httpsKey] = await Promise.all([
-      createCertificateAuthority({ subject: o.subject, keyAlgorithm }),
-      createCertificateAuthority({ subject: `O=${name}, OU=OAM, CN=${name} OAM CA`, keyAlgorithm }),
+      createCa({ subject: o.subject, keyAlgorithm }),
+      createCa({ subject: `O=${name}, OU=OAM, CN=${name} OAM CA`, keyAlgorithm }),
       this.servicesCa(),
-      generatePrivateKey(keyAlgorithm),
-      generatePrivateKey(keyAlgorithm),
+      generateKeyPairAsync(keyAlgorithm).then((k) => k.privateKey),
+      generateKeyPairAsync(keyAlgorithm).then((k) => k.privateKey),
     ]);
     const oamClient = await issueLeafCertificate({
       ca: oamCa,
@@ -431,13 +433,13 @@ export class ProvisioningStore {
     });
     await Promise.all([
       writePem(files.rootKey, keyPem(rootCa.privateKey), true),
-      writePem(files.rootCert, derToPem(rootCa.certificate), false),
+      writePem(files.rootCert, toPem(rootCa.certificate), false),
       writePem(files.oamCaKey, keyPem(oamCa.privateKey), true),
-      writePem(files.oamCa, derToPem(oamCa.certificate), false),
+      writePem(files.oamCa, toPem(oamCa.certificate), false),
       writePem(files.oamClientKey, keyPem(oamClientKey), true),
-      writePem(files.oamClientCert, derToPem(oamClient), false),
+      writePem(files.oamClientCert, toPem(oamClient), false),
       writePem(files.httpsKey, keyPem(httpsKey), true),
-      writePem(files.httpsCert, derToPem(https), false),
+      writePem(files.httpsCert, toPem(https), false),
     ]);
     const signerNodeId = randomBytes(16).toString('hex');
     const record: OverlayRecord = {
@@ -459,7 +461,7 @@ export class ProvisioningStore {
       enrollmentServer: record.enrollmentServer,
       configurationSigner: signerNodeId,
     });
-    const signer = await loadCertifiedKey(signerRecord.certPath, signerRecord.keyPath);
+    const signer = await loadCredentials(signerRecord.certPath, signerRecord.keyPath);
     const signed = signConfiguration(naked, signer);
     // The overlay record goes last: it marks the overlay as provisioned.
     await this.sub(name, 'signers').put(pad(1), signerRecord as unknown as Json);
@@ -481,18 +483,18 @@ export class ProvisioningStore {
 
   private async newSigner(
     record: OverlayRecord,
-    rootCa: CertifiedKey,
+    rootCa: Credentials,
     index: number,
   ): Promise<SignerRecord> {
-    const key = await generatePrivateKey(record.keyAlgorithm);
-    const validityMs = 2 * this.opts.signerRenewalMs;
-    const der = await issueOverlayCertificate({
+    const key = (await generateKeyPairAsync(record.keyAlgorithm)).privateKey;
+    const der = await issueCertificateForKey({
       ca: rootCa,
-      subjectKey: key,
+      publicKey: key,
       overlay: record.name,
-      nodeIds: [Buffer.from(record.signerNodeId, 'hex')],
-      userName: `configuration-signer@${record.name}`,
-      validityMs,
+      nodeIds: [new Uint8Array(Buffer.from(record.signerNodeId, 'hex'))],
+      username: `configuration-signer@${record.name}`,
+      // valid for two renewal periods: a document stays verifiable after its successor appears
+      notAfter: new Date(Date.now() + 2 * this.opts.signerRenewalMs),
     });
     const cert = new X509Certificate(der);
     const dir = join(this.dataDir, 'overlays', record.name);
@@ -505,7 +507,7 @@ export class ProvisioningStore {
       createdAt: Date.now(),
     };
     await writePem(rec.keyPath, keyPem(key), true);
-    await writePem(rec.certPath, derToPem(der), false);
+    await writePem(rec.certPath, toPem(der), false);
     return rec;
   }
 
@@ -530,8 +532,8 @@ export class ProvisioningStore {
       signed: string;
     };
     const [rootCa, signer, oamPem] = await Promise.all([
-      loadCertifiedKey(record.files.rootCert, record.files.rootKey),
-      loadCertifiedKey(signerRecord.certPath, signerRecord.keyPath),
+      loadCredentials(record.files.rootCert, record.files.rootKey),
+      loadCredentials(signerRecord.certPath, signerRecord.keyPath),
       readFile(record.files.oamCa, 'utf8'),
     ]);
     return {
@@ -640,7 +642,7 @@ export class ProvisioningStore {
     return this.exclusive(overlay, async (s) => {
       const rec = await this.newSigner(s.record, s.rootCa, s.signerRecord.index + 1);
       await this.sub(s.record.name, 'signers').put(pad(rec.index), rec as unknown as Json);
-      s.signer = await loadCertifiedKey(rec.certPath, rec.keyPath);
+      s.signer = await loadCredentials(rec.certPath, rec.keyPath);
       s.signerRecord = rec;
       const seq = parseNakedConfiguration(s.naked).sequence;
       await this.commitConfiguration(
@@ -800,14 +802,19 @@ export class ProvisioningStore {
       }
     }
     if (!req.csr || req.csr.length === 0) throw new EnrollmentError('bad_CSR', 'no csr');
-    let csr;
+    let csr: CsrInfo;
     try {
-      csr = await readCsr(req.csr);
+      csr = await parseCsr(req.csr);
     } catch (e) {
       throw new EnrollmentError('bad_CSR', (e as Error).message);
     }
-    const userName = req.username.includes('@') ? req.username : `${req.username}@${name}`;
-    for (const asked of csr.requestedUserNames) {
+    let userName: string;
+    try {
+      userName = userNameFor(req.username, name);
+    } catch (e) {
+      throw new EnrollmentError('username_not_available', (e as Error).message);
+    }
+    for (const asked of csr.usernames) {
       if (asked.toLowerCase() !== userName.toLowerCase()) {
         throw new EnrollmentError(
           'username_not_available',
@@ -833,13 +840,13 @@ export class ProvisioningStore {
       return ids.slice(0, count);
     });
     const nodeIdBytes = nodeIds.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
-    const der = await issueOverlayCertificate({
+    const der = await issueCertificateForKey({
       ca: s.rootCa,
-      subjectKey: csr.publicKey,
+      publicKey: csr.publicKey,
       overlay: name,
       nodeIds: nodeIdBytes,
-      userName,
-      validityMs: this.opts.certificateValidityMs,
+      username: userName,
+      notAfter: new Date(Date.now() + this.opts.certificateValidityMs),
     });
     const cert = new X509Certificate(der);
     const rec: IssuedCertificateRecord = {

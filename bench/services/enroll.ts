@@ -1,0 +1,110 @@
+/**
+ * Benchmark: enrollment throughput (RFC 6940 §11.3 POST over HTTPS, multipart with a DER CSR)
+ * against the bcrypt-bound limit 1 / (time of one bcrypt verify at cost 10). Target: ≥ 80%.
+ * Requests are sent by 4 concurrent keep-alive clients in this process.
+ *
+ *   npx tsx --conditions=@reload/source bench/services/enroll.ts [requests]
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:https';
+import { ProvisioningStore } from '../../packages/provisioning/src/index.js';
+import { createCsr, generateKeyPairAsync } from '../../packages/security/src/index.js';
+import { startServices } from '../../apps/services/src/index.js';
+
+const OVERLAY = 'bench-enroll.example.org';
+const N = Number(process.argv[2] ?? 40);
+const CONCURRENCY = 4;
+
+const dir = await mkdtemp(join(tmpdir(), 'bench-enroll-'));
+const store = await ProvisioningStore.open(dir);
+const prov = await store.provisionOverlay({ overlay: OVERLAY, subject: `CN=${OVERLAY}` });
+await store.addUser(OVERLAY, 'bench', 'bench-password');
+
+// 1. the bcrypt-bound limit: one password check (bcryptjs compare at cost 10, as enrollment does)
+const verifyTimes: number[] = [];
+for (let i = 0; i < 15; i++) {
+  const t = performance.now();
+  if (!(await store.authenticate(OVERLAY, 'bench', 'bench-password')))
+    throw new Error('auth failed');
+  verifyTimes.push(performance.now() - t);
+}
+verifyTimes.sort((a, b) => a - b);
+const bcryptMs = verifyTimes[Math.floor(verifyTimes.length / 2)];
+await store.close();
+
+// 2. the server
+const services = await startServices({ dataDir: dir, listen: { host: '127.0.0.1', port: 0 } });
+const ca = await readFile(prov.servicesCa, 'utf8');
+
+const csrs: Uint8Array[] = [];
+for (let i = 0; i < N; i++) {
+  const k = await generateKeyPairAsync('ecdsa-p256');
+  csrs.push(await createCsr({ privateKey: k.privateKey }));
+}
+
+async function body(csr: Uint8Array): Promise<{ data: Buffer; type: string }> {
+  const fd = new FormData();
+  fd.append('username', 'bench');
+  fd.append('password', 'bench-password');
+  fd.append('csr', new Blob([csr], { type: 'application/pkcs10' }), 'csr.der');
+  const r = new Response(fd);
+  return { data: Buffer.from(await r.arrayBuffer()), type: r.headers.get('content-type')! };
+}
+const bodies = await Promise.all(csrs.map(body));
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function enroll(b: { data: Buffer; type: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: services.port,
+        servername: OVERLAY,
+        ca,
+        agent,
+        method: 'POST',
+        path: '/enrollment',
+        headers: { host: OVERLAY, accept: 'application/pkix-cert', 'content-type': b.type },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(b.data);
+  });
+}
+
+await enroll(bodies[0]); // warm-up (TLS sessions, JIT)
+let next = 1;
+const t0 = performance.now();
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < N) {
+      const b = bodies[next++];
+      const status = await enroll(b);
+      if (status !== 200) throw new Error(`enrollment answered ${status}`);
+    }
+  }),
+);
+const elapsed = (performance.now() - t0) / 1000;
+const rate = (N - 1) / elapsed;
+const limit = 1000 / bcryptMs;
+
+console.log(
+  `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
+);
+console.log(
+  `bcrypt verify (bcryptjs, cost 10), median of 15: ${bcryptMs.toFixed(1)} ms -> limit ${limit.toFixed(2)} enrollments/s`,
+);
+console.log(
+  `enrollment: ${N - 1} requests in ${elapsed.toFixed(2)} s -> ${rate.toFixed(2)} enrollments/s (RSA-2048 overlay CA, P-256 CSRs)`,
+);
+console.log(`ratio: ${((100 * rate) / limit).toFixed(1)}% (target >= 80%)`);
+
+agent.destroy();
+await services.close();
+await rm(dir, { recursive: true, force: true });
