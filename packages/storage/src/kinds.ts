@@ -144,6 +144,12 @@ export interface KindRegistryOptions {
    * policies make the definition invalid. Omit to accept any name.
    */
   policyExists?: (name: string) => boolean;
+  /**
+   * When given, an invalid or unsupported `<kind>` (unknown IANA name, extension data model,
+   * unknown policy …) is left out and reported here instead of failing the whole update:
+   * requests for it are then answered Error_Unknown_Kind. Without it, `update` throws.
+   */
+  onInvalidKind?: (error: ReloadError, config: KindConfig) => void;
 }
 
 /** Kinds by id and by name; replaceable as configurations change. */
@@ -162,8 +168,9 @@ export interface KindRegistry {
   /** All Kinds, in id order. */
   list(): KindDefinition[];
   /**
-   * Replaces the configuration-defined Kinds (built-ins stay unless overridden). Atomic:
-   * when any entry is invalid nothing changes.
+   * Replaces the configuration-defined Kinds (built-ins stay unless overridden). Accepts
+   * `<kind>` objects of @reload/config as they are. Atomic: when an entry is invalid (and no
+   * `onInvalidKind` is set) nothing changes.
    * @throws ReloadError('KIND_INVALID') naming the offending Kind.
    */
   update(configs: readonly KindConfig[]): void;
@@ -175,6 +182,10 @@ function invalid(what: string, why: string): ReloadError {
 
 function positiveInt(v: unknown, max = 0xffffffff): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= max;
+}
+
+function nonNegativeInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
 /**
@@ -215,8 +226,9 @@ export function resolveKind(
   if (accessControl === undefined || accessControl === '')
     throw invalid(label, 'missing access-control');
   if (!policyExists(accessControl)) throw invalid(label, `unknown access-control ${accessControl}`);
-  if (!positiveInt(cfg.maxCount)) throw invalid(label, 'max-count must be a positive integer');
-  if (!positiveInt(cfg.maxSize)) throw invalid(label, 'max-size must be a positive integer');
+  // 0 is allowed (the configuration grammar allows it): such a Kind stores nothing.
+  if (!nonNegativeInt(cfg.maxCount)) throw invalid(label, 'max-count must be an integer ≥ 0');
+  if (!nonNegativeInt(cfg.maxSize)) throw invalid(label, 'max-size must be an integer ≥ 0');
   if (accessControl === 'USER-NODE-MATCH' && dataModel !== 'DICTIONARY')
     // RFC 6940 §7.3.3: "may be used only with dictionary types".
     throw invalid(label, 'USER-NODE-MATCH may be used only with DICTIONARY');
@@ -260,7 +272,16 @@ export function createKindRegistry(
     if (builtins) for (const k of BUILTIN_KINDS) ids.set(k.id, k);
     const seen = new Set<number>();
     for (const cfg of list) {
-      const def = resolveKind(cfg, policyExists);
+      let def: KindDefinition;
+      try {
+        def = resolveKind(cfg, policyExists);
+      } catch (e) {
+        if (options.onInvalidKind && e instanceof ReloadError) {
+          options.onInvalidKind(e, cfg);
+          continue;
+        }
+        throw e;
+      }
       if (seen.has(def.id)) throw invalid(def.name ?? String(def.id), 'defined twice');
       seen.add(def.id);
       ids.set(def.id, def);

@@ -125,7 +125,7 @@ describe('kind registry (§7.4.5, §11.1)', () => {
         id: 0xf0000002,
         dataModel: 'SINGLE',
         accessControl: 'USER-MATCH',
-        maxCount: 0,
+        maxCount: -1,
         maxSize: 10,
       },
       { id: 0, dataModel: 'SINGLE', accessControl: 'USER-MATCH', maxCount: 1, maxSize: 10 },
@@ -181,5 +181,41 @@ describe('kind registry (§7.4.5, §11.1)', () => {
     expect(reg.get(0xf0000001)).toBeUndefined();
     expect(reg.get(0xf0000002)?.maxCount).toBe(4);
     expect(reg.get(3)).toBeDefined();
+  });
+
+  it('with onInvalidKind, skips unsupported Kinds and keeps the others', () => {
+    const skipped: string[] = [];
+    const reg = createKindRegistry(
+      [
+        {
+          name: 'REDIR',
+          dataModel: 'DICTIONARY',
+          accessControl: 'NODE-ID-MATCH',
+          maxCount: 1,
+          maxSize: 1,
+        },
+        {
+          id: 0xf0000005,
+          dataModel: 'EXP-DATA',
+          accessControl: 'USER-MATCH',
+          maxCount: 1,
+          maxSize: 1,
+        },
+        {
+          id: 0xf0000006,
+          dataModel: 'SINGLE',
+          accessControl: 'USER-MATCH',
+          maxCount: 0,
+          maxSize: 0,
+        },
+      ],
+      {
+        ...opts,
+        onInvalidKind: (e, cfg) => skipped.push(`${String(cfg.name ?? cfg.id)}: ${String(e.code)}`),
+      },
+    );
+    expect(skipped).toEqual(['REDIR: KIND_INVALID', `${0xf0000005}: KIND_INVALID`]);
+    expect(reg.get(0xf0000006)).toMatchObject({ maxCount: 0, maxSize: 0 });
+    expect(reg.get(0xf0000005)).toBeUndefined();
   });
 });
