@@ -8,7 +8,7 @@
 // --dir DIR (data directory; default a new temporary one), --base-port P (peer i listens on
 // 127.0.0.1:P+i; default any free port), --vectors (print the golden vectors and exit).
 import { appendFileSync, existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -104,7 +104,15 @@ export async function runDemo(argv) {
   if (o.vectors) return printVectors(stdout);
   const progress = o.json ? (s) => process.stderr.write(s) : stdout;
   const demo = new Demo(o, progress);
+  const interrupted = () => {
+    progress('\nInterrupted: stopping the peers and the services…\n');
+    void demo.cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const report = await demo.run();
+  process.off('SIGINT', interrupted);
+  process.off('SIGTERM', interrupted);
   if (o.json) stdout(`${JSON.stringify(report)}\n`);
   else stdout(formatReport(report));
   if (report.ok && o.keep) {
@@ -333,6 +341,7 @@ class Demo {
       throw new Error(
         `a wrong password was not refused: ${refused ? refused.message : 'enrolled'}`,
       );
+    await rm(join(this.dir, 'refused'), { recursive: true, force: true });
     this.report.refusedEnrollment = refused.message;
     this.say(`      wrong password refused: ${refused.message.split(':')[0]}\n`);
     // Two at a time: RSA-2048 key generation runs on libuv's thread pool.
@@ -492,6 +501,7 @@ class Demo {
         await this.fetchAndCheck(this.nodes[fetcher], s, k, want[k.dataModel], this.report.fetches);
       }
     }
+    this.report.peers = await Promise.all(this.nodes.map((n) => this.peerReport(n)));
   }
 
   nameOf(nodeId) {
@@ -604,7 +614,7 @@ class Demo {
     if (live.length) this.say(`Stopping ${live.length} peers (Leave) and the services…\n`);
     await Promise.all(
       live.map((n) =>
-        Promise.race([n.node.stop(), sleep(5_000).then(() => n.node.peer.close())]).catch(
+        Promise.race([n.node.stop(), sleep(2_500).then(() => n.node.peer.close())]).catch(
           () => undefined,
         ),
       ),
