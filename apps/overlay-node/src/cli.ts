@@ -2,21 +2,12 @@
  * The `reload-node` command line (commander): `enroll`, `run`, `store`, `fetch`, `status`.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
-import pretty from 'pino-pretty';
 import type { LinkAddress } from '@reload/link';
 import { isReloadError } from '@reload/wire';
 import { controlRequest } from './control.js';
 import { dataPaths } from './data-dir.js';
-import { enroll } from './enroll.js';
 import { formatFetch, formatStatus, formatStore } from './format.js';
-import {
-  type FetchReport,
-  type NodeLogger,
-  type NodeStatus,
-  type StoreReport,
-  startNode,
-} from './node.js';
+import type { FetchReport, NodeLogger, NodeStatus, StoreReport } from './node.js';
 
 /** Parses `HOST:PORT` / `[V6]:PORT`. */
 export function parseHostPort(s: string): LinkAddress {
@@ -53,9 +44,14 @@ export interface CliIo {
 }
 
 /** The logger of `run`: pino, pretty on a terminal, JSON lines otherwise. */
-export function createLogger(level: string): NodeLogger {
-  if (process.stdout.isTTY) return pino({ level }, pretty({ colorize: true, destination: 1 }));
-  return pino({ level });
+export async function createLogger(level: string): Promise<NodeLogger> {
+  const { pino } = await import('pino');
+  let logger: NodeLogger;
+  if (process.stdout.isTTY) {
+    const { default: pretty } = await import('pino-pretty');
+    logger = pino({ level }, pretty({ colorize: true, destination: 1 }));
+  } else logger = pino({ level });
+  return logger;
 }
 
 /** Builds the commander program. */
@@ -102,6 +98,8 @@ export function buildProgram(
       }) => {
         if (!o.overlay && !o.configUrl)
           throw new InvalidArgumentError('give --overlay NAME or --config-url URL');
+        // Loaded here: store/fetch/status start faster without the peer's modules.
+        const { enroll } = await import('./enroll.js');
         const r = await enroll({
           ...(o.overlay !== undefined ? { overlay: o.overlay } : {}),
           ...(o.dns !== undefined ? { dnsServer: o.dns } : {}),
@@ -163,7 +161,8 @@ export function buildProgram(
         refreshInterval: number;
         logLevel: string;
       }) => {
-        const logger = createLogger(o.logLevel);
+        const logger = await createLogger(o.logLevel);
+        const { startNode } = await import('./node.js');
         const exit = (code: number): void => {
           setTimeout(() => process.exit(code), 50);
         };

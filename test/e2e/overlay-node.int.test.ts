@@ -1,0 +1,528 @@
+/**
+ * End-to-end: `reload-node` driven like an operator would, against real `reload-services`
+ * (configuration server, enrollment CA, OAM, DNS) on loopback. Nodes are enrolled with the
+ * CLI, run as separate processes over TLS, converge into a ring, store and fetch through the
+ * control socket, and leave on SIGTERM. The reload-node CLI runs from its build
+ * (apps/overlay-node/dist, rebuilt with `tsc -b` first); the services run from source.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NODE_BIN = join(ROOT, 'apps/overlay-node/dist/bin.js');
+const SERVICES = ['--conditions=@reload/source', '--import', 'tsx', 'apps/services/src/bin.ts'];
+const OVERLAY = 'node-e2e.example.org';
+/** Private Kinds (§14.6 private range) added through the OAM API, one per data model. */
+const K_SINGLE = 0xf0000101;
+const K_ARRAY = 0xf0000102;
+const K_DICT = 0xf0000103;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], timeout = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout },
+      (err, stdout, stderr) => {
+        const code = err ? (err as { code?: unknown }).code : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+const node = (...args: string[]) => run(process.execPath, [NODE_BIN, ...args]);
+
+let dir: string;
+let services: ChildProcess | undefined;
+let httpsPort = 0;
+let dnsPort = 0;
+let prov: Record<string, string>;
+const peers: { name: string; data: string; child: ChildProcess; out: string[] }[] = [];
+
+/** An OAM request with the overlay's OAM client certificate. */
+async function oam(method: string, path: string, body?: string, type?: string): Promise<Run> {
+  const [ca, cert, key] = await Promise.all([
+    readFile(prov.servicesCa, 'utf8'),
+    readFile(prov.oamClientCert, 'utf8'),
+    readFile(prov.oamClientKey, 'utf8'),
+  ]);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: httpsPort,
+        servername: OVERLAY,
+        method,
+        path,
+        ca,
+        cert,
+        key,
+        agent: false,
+        headers: { host: OVERLAY, ...(type ? { 'content-type': type } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, stdout: text, stderr: '' }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function startServices(): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [...SERVICES, 'start', '--data', join(dir, 'services'), '--listen', '127.0.0.1:0'].concat([
+      '--dns',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]),
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  services = child;
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const ready = await new Promise<{ port: number; dnsPort: number }>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`services did not start: ${err}`)), 45_000);
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.includes('"event":"ready"'));
+      if (line) {
+        clearTimeout(t);
+        resolve(JSON.parse(line) as { port: number; dnsPort: number });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`services exited with ${code}: ${err}`)));
+  });
+  httpsPort = ready.port;
+  dnsPort = ready.dnsPort;
+}
+
+/** The naked configuration plus three private Kinds (USER-MATCH), next sequence number. */
+function withKinds(naked: string): string {
+  const seq = Number(/sequence="(\d+)"/.exec(naked)![1]);
+  const kind = (id: number, model: string) => `      <kind-block>
+        <kind id="${id}">
+          <data-model>${model}</data-model>
+          <access-control>USER-MATCH</access-control>
+          <max-count>16</max-count>
+          <max-size>1024</max-size>
+        </kind>
+      </kind-block>
+`;
+  return naked
+    .replace(`sequence="${seq}"`, `sequence="${seq + 1}"`)
+    .replace(
+      '</required-kinds>',
+      `${kind(K_SINGLE, 'SINGLE')}${kind(K_ARRAY, 'ARRAY')}${kind(K_DICT, 'DICTIONARY')}    </required-kinds>`,
+    );
+}
+
+const enrollArgs = (user: string, password: string, data: string) => [
+  'enroll',
+  '--overlay',
+  OVERLAY,
+  '--dns',
+  `127.0.0.1:${dnsPort}`,
+  '--ca-file',
+  prov.servicesCa,
+  '--username',
+  user,
+  '--password',
+  password,
+  '--data',
+  data,
+  '--key-type',
+  'ecdsa',
+];
+
+function startPeer(name: string, bootstrap?: string): void {
+  const data = join(dir, name);
+  const child = spawn(
+    process.execPath,
+    [
+      NODE_BIN,
+      'run',
+      '--data',
+      data,
+      '--listen',
+      '127.0.0.1:0',
+      '--refresh-interval',
+      '5',
+      ...(bootstrap ? ['--bootstrap', bootstrap] : []),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const out: string[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c.toString()));
+  child.stderr.on('data', (c: Buffer) => out.push(c.toString()));
+  peers.push({ name, data, child, out });
+}
+
+interface Status {
+  nodeId: string;
+  state: string;
+  listen: string;
+  predecessors: string[];
+  successors: string[];
+  fingers: string[];
+  links: unknown[];
+  configurationSequence: number;
+  uptimeSeconds: number;
+}
+
+async function status(data: string): Promise<Status | undefined> {
+  const r = await node('status', '--data', data, '--json');
+  return r.code === 0 ? (JSON.parse(r.stdout) as Status) : undefined;
+}
+
+async function waitFor<T>(
+  what: string,
+  ms: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}\n${peers.map((p) => p.out.join('')).join('\n')}`,
+      );
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Every node's first successor and predecessor are its neighbours in Node-ID order. */
+function ringConverged(all: Status[]): boolean {
+  const ids = all.map((s) => s.nodeId).sort();
+  return all.every((s) => {
+    const i = ids.indexOf(s.nodeId);
+    return (
+      s.state === 'joined' &&
+      s.successors[0] === ids[(i + 1) % ids.length] &&
+      s.predecessors[0] === ids[(i - 1 + ids.length) % ids.length]
+    );
+  });
+}
+
+beforeAll(async () => {
+  const build = await run('npx', ['tsc', '-b', 'apps/overlay-node'], 120_000);
+  expect(build.code, build.stdout + build.stderr).toBe(0);
+  dir = await mkdtemp(join(tmpdir(), 'overlay-node-e2e-'));
+  const p = await run(process.execPath, [
+    ...SERVICES,
+    'provision',
+    '--data',
+    join(dir, 'services'),
+    '--overlay',
+    OVERLAY,
+    '--subject',
+    `O=Example, CN=${OVERLAY}`,
+    '--key-algorithm',
+    'ecdsa-p256',
+  ]);
+  expect(p.code, p.stderr).toBe(0);
+  prov = JSON.parse(p.stdout) as Record<string, string>;
+  await startServices();
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of peers) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  if (services && services.exitCode === null) {
+    const s = services;
+    await new Promise<void>((resolve) => {
+      s.once('exit', () => resolve());
+      s.kill('SIGTERM');
+    });
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('reload-node against reload-services', () => {
+  it('OAM: adds users and the Kinds of the three data models', async () => {
+    for (const [name, pw] of [
+      ['alice', 'alice-pw'],
+      ['bob', 'bob-pw'],
+      ['carol', 'carol-pw'],
+    ]) {
+      const r = await oam(
+        'POST',
+        '/type=Enrollment/Users',
+        `name=${name}&password=${pw}`,
+        'application/x-www-form-urlencoded',
+      );
+      expect(r.code, r.stdout).toBe(201);
+    }
+    const naked = await oam('GET', '/type=Configuration/NakedConfiguration');
+    const put = await oam(
+      'PUT',
+      '/type=Configuration/NakedConfiguration',
+      withKinds(naked.stdout),
+      'application/p2p-overlay+xml',
+    );
+    expect(put.code, put.stdout).toBe(200);
+  });
+
+  it('enroll: wrong password, bad CA file and an unreachable server give readable errors', async () => {
+    const [wrong, badCa, unreachable] = await Promise.all([
+      node(...enrollArgs('alice', 'nope', join(dir, 'x1'))),
+      node(
+        ...enrollArgs('alice', 'alice-pw', join(dir, 'x2')).map((a) =>
+          a === prov.servicesCa ? prov.oamClientKey : a,
+        ),
+      ),
+      node(
+        'enroll',
+        '--config-url',
+        'https://127.0.0.1:1/.well-known/reload-config',
+        '--overlay',
+        OVERLAY,
+        '--username',
+        'alice',
+        '--password',
+        'alice-pw',
+        '--data',
+        join(dir, 'x3'),
+      ),
+    ]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('403 failed_authentication');
+    expect(wrong.stderr).toContain('wrong user name or password');
+    expect(badCa.code).not.toBe(0);
+    expect(badCa.stderr).toContain('holds no PEM certificate');
+    expect(unreachable.code).not.toBe(0);
+    expect(unreachable.stderr).toMatch(/cannot fetch the configuration of .*ECONNREFUSED/);
+  });
+
+  it('enroll: three nodes through DNS SRV discovery and the enrollment server', async () => {
+    const users = [
+      ['alice', 'alice-pw'],
+      ['bob', 'bob-pw'],
+      ['carol', 'carol-pw'],
+    ];
+    const results = await Promise.all(
+      users.map(([u, pw], i) => node(...enrollArgs(u, pw, join(dir, `n${i}`)), '--json')),
+    );
+    const ids = new Set<string>();
+    for (const [i, r] of results.entries()) {
+      expect(r.code, r.stderr).toBe(0);
+      const info = JSON.parse(r.stdout) as { nodeId: string; overlay: string; sequence: number };
+      expect(info.overlay).toBe(OVERLAY);
+      expect(info.nodeId).toMatch(/^[0-9a-f]{32}$/);
+      ids.add(info.nodeId);
+      const d = join(dir, `n${i}`);
+      expect((await stat(join(d, 'key.pem'))).mode & 0o777).toBe(0o600);
+      expect(await readFile(join(d, 'configuration.xml'), 'utf8')).toContain(`id="${K_DICT}"`);
+      expect(await readFile(join(d, 'certificate.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE/);
+    }
+    expect(ids.size).toBe(3);
+  }, 30_000);
+
+  it('run: three processes form a ring over TLS; status --json parses', async () => {
+    startPeer('n0');
+    const first = await waitFor('the first node', 15_000, async () => {
+      const s = await status(join(dir, 'n0'));
+      return s?.state === 'joined' ? s : undefined;
+    });
+    expect(first.listen).toMatch(/^127\.0\.0\.1:\d+$/);
+    startPeer('n1', first.listen);
+    startPeer('n2', first.listen);
+    const all = await waitFor('a converged ring', 30_000, async () => {
+      const ss = await Promise.all(peers.map((p) => status(p.data)));
+      return ss.every((s) => s !== undefined) && ringConverged(ss) ? ss : undefined;
+    });
+    for (const s of all) expect(s.links.length).toBeGreaterThanOrEqual(2);
+    const text = await node('status', '--data', join(dir, 'n1'));
+    expect(text.stdout).toMatch(/^Node-ID\s+[0-9a-f]{32}$/m);
+    expect(text.stdout).toMatch(/^state\s+joined$/m);
+    expect(text.stdout).toMatch(/^successors\s+[0-9a-f]{8}…/m);
+  }, 60_000);
+
+  it('store on one node, fetch from another: SINGLE, ARRAY and DICTIONARY', async () => {
+    const [a, b, c] = peers.map((p) => p.data);
+    const alice = `alice@${OVERLAY}`;
+    let r = await node(
+      'store',
+      '--data',
+      a,
+      '--kind',
+      String(K_SINGLE),
+      '--resource',
+      'user:self',
+      '--value',
+      'hello from alice',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^stored 1 value of kind ${K_SINGLE} \\(SINGLE\\) at resource user:self on node [0-9a-f]{8}… in \\d+ hops?, [\\d.]+ ms`,
+      ),
+    );
+    r = await node('fetch', '--data', b, '--kind', String(K_SINGLE), '--resource', alice);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('hello from alice');
+    expect(r.stdout).toContain(`signed by ${alice}`);
+
+    for (const v of ['one', 'two']) {
+      r = await node(
+        'store',
+        '--data',
+        a,
+        '--kind',
+        `0x${K_ARRAY.toString(16)}`,
+        '--resource',
+        alice,
+        '--value',
+        v,
+      );
+      expect(r.code, r.stderr).toBe(0);
+    }
+    r = await node(
+      'store',
+      '--data',
+      a,
+      '--kind',
+      String(K_ARRAY),
+      '--resource',
+      alice,
+      '--value',
+      'ten',
+      '--index',
+      '10',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    r = await node('fetch', '--data', c, '--kind', String(K_ARRAY), '--resource', alice, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const arr = JSON.parse(r.stdout) as {
+      model: string;
+      values: { index: number; value: string }[];
+    };
+    expect(arr.model).toBe('ARRAY');
+    expect(arr.values.map((v) => [v.index, v.value])).toEqual([
+      [0, 'one'],
+      [1, 'two'],
+      [10, 'ten'],
+    ]);
+
+    r = await node(
+      'store',
+      '--data',
+      a,
+      '--kind',
+      String(K_DICT),
+      '--resource',
+      alice,
+      '--value',
+      'v1',
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('DICTIONARY Kind: give --key');
+    for (const [k, v] of [
+      ['colour', 'blue'],
+      ['shape', 'round'],
+    ]) {
+      r = await node(
+        'store',
+        '--data',
+        a,
+        '--kind',
+        String(K_DICT),
+        '--resource',
+        alice,
+        '--key',
+        k,
+        '--value',
+        v,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`key "${k}"`);
+    }
+    r = await node('fetch', '--data', b, '--kind', String(K_DICT), '--resource', alice, '--json');
+    const dict = JSON.parse(r.stdout) as {
+      values: { key: string; value: string; signer: string }[];
+    };
+    expect(dict.values.map((v) => `${v.key}=${v.value}`).sort()).toEqual([
+      'colour=blue',
+      'shape=round',
+    ]);
+    expect(dict.values.every((v) => v.signer === alice)).toBe(true);
+
+    // USER-MATCH: bob may not write under alice's name; the responsible peer says Forbidden
+    r = await node(
+      'store',
+      '--data',
+      b,
+      '--kind',
+      String(K_SINGLE),
+      '--resource',
+      alice,
+      '--value',
+      'x',
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^reload-node store: /);
+    // a Kind the configuration does not have
+    r = await node('fetch', '--data', b, '--kind', 'NO_SUCH_KIND', '--resource', alice);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('no Kind "NO_SUCH_KIND"');
+  }, 60_000);
+
+  it('applies a newer configuration fetched before expiration (sequence moves)', async () => {
+    const before = (await status(peers[0].data))!.configurationSequence;
+    const naked = (await oam('GET', '/type=Configuration/NakedConfiguration')).stdout;
+    const seq = Number(/sequence="(\d+)"/.exec(naked)![1]);
+    const put = await oam(
+      'PUT',
+      '/type=Configuration/NakedConfiguration',
+      naked
+        .replace(`sequence="${seq}"`, `sequence="${seq + 1}"`)
+        .replace('<initial-ttl>100', '<initial-ttl>64'),
+      'application/p2p-overlay+xml',
+    );
+    expect(put.code, put.stdout).toBe(200);
+    const s = await waitFor('the new configuration', 20_000, async () => {
+      const x = await status(peers[0].data);
+      return x && x.configurationSequence > before ? x : undefined;
+    });
+    expect(s.configurationSequence).toBe(seq + 1);
+    expect(peers[0].out.join('')).toContain('newer configuration applied');
+  }, 30_000);
+
+  it('SIGTERM: the node leaves and exits 0; the others stay in a ring', async () => {
+    const p = peers[2];
+    const exited = new Promise<number | null>((resolve) => p.child.once('exit', (c) => resolve(c)));
+    p.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(p.out.join('')).toContain('leaving the overlay');
+    const r = await node('status', '--data', p.data);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('no node is running');
+    await waitFor('a two-node ring', 20_000, async () => {
+      const ss = await Promise.all(peers.slice(0, 2).map((x) => status(x.data)));
+      return ss.every((s) => s !== undefined) && ringConverged(ss) ? true : undefined;
+    });
+    for (const q of peers.slice(0, 2)) {
+      const done = new Promise<number | null>((resolve) => q.child.once('exit', (c) => resolve(c)));
+      q.child.kill('SIGINT');
+      expect(await done).toBe(0);
+    }
+  }, 40_000);
+});
