@@ -139,6 +139,8 @@ export class ChordTopology {
   private bootstrap: bigint | undefined;
   private ap: bigint | undefined;
   private joinPhase: JoinPhase | undefined;
+  /** Updates that arrived while the admitting Attach was outstanding (see onUpdate). */
+  private readonly earlyUpdates = new Map<bigint, ChordUpdate>();
   private joinDeadline = Infinity;
   private joinRetryAt = Infinity;
   private readonly joinWait = new Set<bigint>();
@@ -456,7 +458,13 @@ export class ChordTopology {
       this.queueUpdate(r, this.isNeighbor(r) ? 'neighbors' : 'peer_ready');
     }
     this.maybeSendJoin();
-    return this.flush();
+    const actions = this.flush();
+    if (this.joinPhase === 'awaitingUpdate' && this.ap === r) {
+      const early = this.earlyUpdates.get(r);
+      this.earlyUpdates.clear();
+      if (early) actions.push(...this.onUpdate(responder, early));
+    }
+    return actions;
   }
 
   /** An Attach this machine asked for failed (no answer, error, or no link). */
@@ -537,6 +545,11 @@ export class ChordTopology {
     const issued = this.attachToBetterNeighbors(fc ? fresh : [f, ...fresh], via);
     this.flagFingerCandidates(fresh);
 
+    if (this.stateValue === 'joining' && this.joinPhase === 'admitting') {
+      // The admitting peer's Update can overtake its AttachAns (it connects straight back to
+      // us while the answer travels the overlay): keep it for onAttachAnswered.
+      this.earlyUpdates.set(f, update);
+    }
     if (this.stateValue === 'joining') {
       if (this.joinPhase === 'awaitingUpdate' && f === this.ap) {
         // §10.5 step 3: attach to the neighbors (done above) and to the fingers.
