@@ -15,7 +15,7 @@ import { startServices } from '../../apps/services/src/index.js';
 
 const OVERLAY = 'bench-enroll.example.org';
 const N = Number(process.argv[2] ?? 40);
-const CONCURRENCY = 4;
+const CONCURRENCY = Number(process.argv[3] ?? 4);
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-enroll-'));
 const store = await ProvisioningStore.open(dir);

@@ -17,7 +17,7 @@ import { mkdir, readFile, writeFile, chmod, access } from 'node:fs/promises';
 import { randomBytes, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import bcrypt from 'bcryptjs';
+import { BcryptPool } from './bcrypt-pool.js';
 import { ReloadError } from '@reload/wire';
 import {
   createCa,
@@ -263,6 +263,7 @@ export class ProvisioningStore {
   private readonly opts: Required<StoreOptions>;
   private readonly states = new Map<string, Promise<OverlayState>>();
   private dummyHash: string | undefined;
+  private pool: BcryptPool | undefined;
   private readonly reservedNodeIds = new Set<string>();
 
   private constructor(
@@ -312,10 +313,18 @@ export class ProvisioningStore {
     return new ProvisioningStore(dir, db, full);
   }
 
-  /** Closes the database. */
+  /** Closes the database and stops the bcrypt workers. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.states.values()]);
+    await this.pool?.close();
+    this.pool = undefined;
     await this.db.close();
+  }
+
+  /** bcrypt runs on worker threads (created on first use). */
+  private get bcrypt(): BcryptPool {
+    this.pool ??= new BcryptPool();
+    return this.pool;
   }
 
   /** The effective options. */
@@ -719,7 +728,7 @@ export class ProvisioningStore {
         throw new ReloadError('USER_EXISTS', `user "${name}" already exists`);
       const rec: UserRecord = {
         name,
-        hash: await bcrypt.hash(password, this.opts.bcryptCost),
+        hash: await this.bcrypt.hash(password, this.opts.bcryptCost),
         createdAt: new Date().toISOString(),
         nodeIds: [],
       };
@@ -736,7 +745,7 @@ export class ProvisioningStore {
       if (!u) throw new ReloadError('UNKNOWN_USER', `no user "${name}"`);
       await users.put(name, {
         ...u,
-        hash: await bcrypt.hash(password, this.opts.bcryptCost),
+        hash: await this.bcrypt.hash(password, this.opts.bcryptCost),
       } as unknown as Json);
     });
   }
@@ -763,11 +772,11 @@ export class ProvisioningStore {
     const u = (await this.sub(overlay.toLowerCase(), 'users').get(name)) as unknown as
       UserRecord | undefined;
     if (!u) {
-      this.dummyHash ??= await bcrypt.hash('not a password', this.opts.bcryptCost);
-      await bcrypt.compare(password, this.dummyHash);
+      this.dummyHash ??= await this.bcrypt.hash('not a password', this.opts.bcryptCost);
+      await this.bcrypt.compare(password, this.dummyHash);
       return undefined;
     }
-    return (await bcrypt.compare(password, u.hash)) ? u : undefined;
+    return (await this.bcrypt.compare(password, u.hash)) ? u : undefined;
   }
 
   // ---- enrollment ---------------------------------------------------------------------------
