@@ -6,7 +6,12 @@
  * request to its method handler (./handlers).
  */
 import { randomBytes } from 'node:crypto';
-import { type ChordAction, type ChordTopology, createChordTopology } from '@reload/chord';
+import {
+  type ChordAction,
+  type ChordOptions,
+  type ChordTopology,
+  createChordTopology,
+} from '@reload/chord';
 import type { Link, LinkAddress, LinkListener, LinkTransport } from '@reload/link';
 import {
   type Credentials,
@@ -88,6 +93,8 @@ export interface PeerOptions {
   /** Uniform [0,1) source for the topology plug-in; default Math.random. */
   random?: () => number;
   logger?: TransportLogger & { error?(obj: object, msg?: string): void };
+  /** Extra CHORD-RELOAD options (e.g. a shorter successor hold-down in tests). */
+  chordOptions?: Partial<Omit<ChordOptions, 'nodeId' | 'now' | 'random'>>;
   /** Answers AppAttach for an application-ID with the address of the local application (§6.5.2). */
   applications?: ReadonlyMap<number, LinkAddress>;
   /**
@@ -110,6 +117,12 @@ export interface PeerStatus {
   links: { nodeId: string; address: string; protocol: string; state: string; rttMs?: number }[];
   storedBytes?: number;
   transport: MessageTransport['stats'];
+}
+
+interface LinkWaiter {
+  resolve(): void;
+  reject(e: Error): void;
+  timer: unknown;
 }
 
 const realClock: TransportClock = {
@@ -146,12 +159,11 @@ export class Peer {
   private tickTimer: unknown;
   private housekeepingTimer: unknown;
   /** Attaches this peer sent and is waiting for the answerer's link (§6.5.1.13). */
-  private readonly awaitingLink = new Map<
-    string,
-    { resolve(): void; reject(e: Error): void; timer: unknown }
-  >();
+  private readonly awaitingLink = new Map<string, LinkWaiter[]>();
   private readonly joinWaiters: { resolve(): void; reject(e: Error): void }[] = [];
   private joined = false;
+  /** Last responsible range announced by the topology plug-in (§10.1). */
+  private responsible: { start: Uint8Array; end: Uint8Array } | null = null;
   private closed = false;
   private readonly startedAt: number;
 
@@ -174,6 +186,7 @@ export class Peer {
         : {}),
       ...(o.config.chordPingIntervalMs ? { pingIntervalMs: o.config.chordPingIntervalMs } : {}),
       ...(o.config.chordReactive !== undefined ? { reactive: o.config.chordReactive } : {}),
+      ...o.chordOptions,
     });
     const routing: RoutingTable = {
       nodeId: o.nodeId,
@@ -310,9 +323,11 @@ export class Peer {
     this.clock.clearTimeout(this.tickTimer);
     this.clock.clearTimeout(this.housekeepingTimer);
     this.transport.close();
-    for (const w of this.awaitingLink.values()) {
-      this.clock.clearTimeout(w.timer);
-      w.reject(new ReloadError('PEER_CLOSED', 'peer closed'));
+    for (const list of this.awaitingLink.values()) {
+      for (const w of list) {
+        this.clock.clearTimeout(w.timer);
+        w.reject(new ReloadError('PEER_CLOSED', 'peer closed'));
+      }
     }
     this.awaitingLink.clear();
     for (const l of this.links.values()) l.close();
@@ -377,11 +392,13 @@ export class Peer {
         if (!this.closed) this.run(this.chord.onLinkFailed(id));
       }
     });
-    const waiter = this.awaitingLink.get(k);
-    if (waiter) {
+    const waiters = this.awaitingLink.get(k);
+    if (waiters) {
       this.awaitingLink.delete(k);
-      this.clock.clearTimeout(waiter.timer);
-      waiter.resolve();
+      for (const w of waiters) {
+        this.clock.clearTimeout(w.timer);
+        w.resolve();
+      }
     }
   }
 
@@ -397,11 +414,20 @@ export class Peer {
     const k = nodeIdToHex(nodeId);
     if (this.links.has(k)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.awaitingLink.delete(k);
-        reject(new ReloadError('ATTACH_NO_LINK', `no link from ${k} after Attach`));
-      }, timeoutMs);
-      this.awaitingLink.set(k, { resolve, reject, timer });
+      const waiter: LinkWaiter = {
+        resolve,
+        reject,
+        timer: this.clock.setTimeout(() => {
+          const list = this.awaitingLink.get(k);
+          const rest = list?.filter((w) => w !== waiter) ?? [];
+          if (rest.length > 0) this.awaitingLink.set(k, rest);
+          else this.awaitingLink.delete(k);
+          reject(new ReloadError('ATTACH_NO_LINK', `no link from ${k} after Attach`));
+        }, timeoutMs),
+      };
+      const list = this.awaitingLink.get(k);
+      if (list) list.push(waiter);
+      else this.awaitingLink.set(k, [waiter]);
     });
   }
 
@@ -598,8 +624,19 @@ export class Peer {
             return r ? this.transferRange(r.start, r.end, to, idx + 1) : Promise.resolve();
           }),
         );
-      case 'ranges':
-        return undefined;
+      case 'ranges': {
+        const prev = this.responsible;
+        this.responsible = a.responsible;
+        const now = a.responsible;
+        if (!now || !prev || idEquals(prev.start, now.start)) return undefined;
+        // §10.7.3: when a predecessor failed or left, this peer became responsible for
+        // (new start, old start]: its replicas must get that data too.
+        if (!inRange(prev.start, now.start, now.end)) return undefined;
+        const replicas = c.replicaSet();
+        return Promise.all(
+          replicas.map((to, i) => this.transferRange(now.start, prev.start, to, i + 1)),
+        );
+      }
       case 'joined':
         this.joined = true;
         for (const w of this.joinWaiters.splice(0)) w.resolve();
@@ -671,6 +708,17 @@ export class Peer {
   static describe(code: number): string {
     return messageCodeName(code);
   }
+}
+
+function toBig(b: Uint8Array): bigint {
+  return BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
+}
+
+/** True when `x` ∈ (start, end] going clockwise round the ring (§10.1). */
+function inRange(x: Uint8Array, start: Uint8Array, end: Uint8Array): boolean {
+  const [v, a, b] = [toBig(x), toBig(start), toBig(end)];
+  if (a === b) return true;
+  return a < b ? v > a && v <= b : v > a || v <= b;
 }
 
 /** Creates a {@link Peer}; call `start()` then `createOverlay()` or `join()`. */

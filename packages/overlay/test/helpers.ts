@@ -19,7 +19,7 @@ import {
   resourceId,
   type TrustStore,
 } from '@reload/security';
-import { createPeer, type Peer, type PeerConfig } from '@reload/overlay';
+import { createPeer, type Peer, type PeerConfig, type PeerOptions } from '@reload/overlay';
 import {
   createKindRegistry,
   createPolicyRegistry,
@@ -67,6 +67,8 @@ export interface TestOverlay {
   config: PeerConfig;
   identities: Identity[];
   peers: Peer[];
+  /** Warnings logged by each peer (index = peer). */
+  logs: string[][];
   /** Creates and starts peer i (not joined). */
   spawn(i: number): Promise<Peer>;
   close(): Promise<void>;
@@ -78,6 +80,7 @@ export async function makeOverlay(
   config: Partial<PeerConfig> = {},
   withStorage = false,
   link: 'memory' | 'tls' = 'memory',
+  chordOptions: PeerOptions['chordOptions'] = {},
 ): Promise<TestOverlay> {
   const ca = await createCa({ subject: `CN=${OVERLAY}`, keyAlgorithm: 'ecdsa-p256' });
   const trust = createTrustStore({ rootCerts: [ca.certificate], overlay: OVERLAY });
@@ -106,6 +109,7 @@ export async function makeOverlay(
     ...config,
   };
   const peers: Peer[] = [];
+  const logs: string[][] = [];
   async function spawn(i: number): Promise<Peer> {
     const id = identities[i];
     const host = `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
@@ -139,11 +143,19 @@ export async function makeOverlay(
       : undefined;
     const peer = createPeer({
       ...(storage ? { storage } : {}),
+      chordOptions,
       config: full,
       credentials: id.credentials,
       nodeId: id.nodeId,
       trust,
       linkTransport,
+      logger: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (obj: object, msg?: string) => {
+          (logs[i] ??= []).push(`${msg ?? ''} ${JSON.stringify(obj)}`);
+        },
+      },
       listen: link === 'tls' ? { host: '127.0.0.1', port: 0 } : { host, port: 6084 },
     });
     ref.peer = peer;
@@ -158,6 +170,7 @@ export async function makeOverlay(
     config: full,
     identities,
     peers,
+    logs,
     spawn,
     async close() {
       await Promise.all(peers.filter(Boolean).map((p) => p.close()));
