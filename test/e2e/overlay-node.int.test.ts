@@ -168,7 +168,11 @@ function startPeer(name: string, bootstrap?: string): void {
       '5',
       ...(bootstrap ? ['--bootstrap', bootstrap] : []),
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SSLKEYLOGFILE: join(dir, 'keys.log') },
+    },
   );
   const out: string[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c.toString()));
@@ -350,6 +354,10 @@ describe('reload-node against reload-services', () => {
       return ss.every((s) => s !== undefined) && ringConverged(ss) ? ss : undefined;
     });
     for (const s of all) expect(s.links.length).toBeGreaterThanOrEqual(2);
+    // SSLKEYLOGFILE honoured: TLS 1.3 secrets of the peers' links, NSS key-log format
+    const keys = await readFile(join(dir, 'keys.log'), 'utf8');
+    expect(keys).toMatch(/^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]+$/m);
+    expect(keys).toMatch(/^SERVER_TRAFFIC_SECRET_0 /m);
     const text = await node('status', '--data', join(dir, 'n1'));
     expect(text.stdout).toMatch(/^Node-ID\s+[0-9a-f]{32}$/m);
     expect(text.stdout).toMatch(/^state\s+joined$/m);

@@ -4,6 +4,7 @@
  * configuration's enrollment server (§11.3) and write the data directory.
  */
 import { Resolver } from 'node:dns/promises';
+import { appendFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { request } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -197,6 +198,18 @@ function postForm(
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)));
     req.on('error', reject);
+    // SSLKEYLOGFILE: TLS secrets in NSS key-log format, so a capture can be decrypted.
+    const keyLog = process.env.SSLKEYLOGFILE;
+    if (keyLog)
+      req.on('socket', (s) =>
+        s.on('keylog', (line: Buffer) => {
+          try {
+            appendFileSync(keyLog, line, { mode: 0o600 });
+          } catch {
+            // key logging is best effort
+          }
+        }),
+      );
     form.pipe(req);
   });
 }
