@@ -183,6 +183,7 @@ class Demo {
       ],
       ['leave', 'One peer leaves gracefully; the data is still fetchable', () => this.leave()],
     ];
+    this.report.stepsTotal = steps.length;
     this.say(`RELOAD (RFC 6940) demo: a real overlay on loopback, ${this.o.peers} peers\n\n`);
     for (const [i, [id, title, fn]] of steps.entries()) {
       this.say(`[${i + 1}/${steps.length}] ${title}\n`);

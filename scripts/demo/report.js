@@ -30,7 +30,7 @@ export function formatReport(r) {
   const out = [];
   const passed = r.steps.filter((s) => s.ok).length;
   out.push(
-    `\n=== RELOAD demo report: ${r.ok ? 'every step worked' : 'FAILED'} (${passed}/${r.steps.length} steps, ${((r.totalMs ?? 0) / 1000).toFixed(1)} s) ===\n\n`,
+    `\n=== RELOAD demo report: ${r.ok ? 'every step worked' : 'FAILED'} (${passed}/${r.stepsTotal ?? r.steps.length} steps passed, ${((r.totalMs ?? 0) / 1000).toFixed(1)} s) ===\n\n`,
   );
   for (const [i, s] of r.steps.entries())
     out.push(
