@@ -172,7 +172,7 @@ Each peer answers reload-node on its control socket (DATA/control.sock). Try, in
 (\`node apps/overlay-node/dist/bin.js …\` runs the same without the build step.)
 Add a user through OAM, enroll one more peer of your own and run it:
 
-  curl --cacert ${r.services.servicesCa} --cert ${r.services.oamClientCert} --key ${r.services.oamClientKey} \\
+  curl -sS --cacert ${r.services.servicesCa} --cert ${r.services.oamClientCert} --key ${r.services.oamClientKey} \\
       --resolve ${r.overlay}:${r.services.https.split(':')[1]}:127.0.0.1 -d name=extra -d password=secret ${r.services.oamUrl}/type=Enrollment/Users
   pnpm reload-node enroll --overlay ${r.overlay} --dns ${r.services.dns} --ca-file ${r.services.servicesCa} \\
       --username extra --password secret --data /tmp/extra-peer
