@@ -10,6 +10,7 @@ import {
   verifySignedConfiguration,
   type ProvisionResult,
 } from '@reload/provisioning';
+import { verifyConfiguration } from '@reload/config';
 import { startServices, type RunningServices } from '../src/index.js';
 import { opensslCsr, requireTool } from './helpers.js';
 
@@ -434,11 +435,15 @@ describe('restart and signer rollover', () => {
   it('each new document is signed by a signer listed in the previous one', async () => {
     const root = Buffer.from(/<root-cert>([^<]+)</.exec(await config(A))![1], 'base64');
     const docs: string[] = [await config(A)];
+    const fetchedAt: Date[] = [new Date()];
     const deadline = Date.now() + 12_000;
     while (docs.length < 3 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
       const d = await config(A);
-      if (d !== docs[docs.length - 1]) docs.push(d);
+      if (d !== docs[docs.length - 1]) {
+        docs.push(d);
+        fetchedAt.push(new Date());
+      }
     }
     expect(docs.length).toBe(3);
     const signers = new Set<string>();
@@ -448,6 +453,12 @@ describe('restart and signer rollover', () => {
       );
       const v = verifySignedConfiguration(docs[i], root, prevSigners);
       signers.add(v.signer.fingerprint256);
+      // and the full RFC 6940 §11.1 check of @reload/config: signed by a configuration-signer
+      // of the previous document, chain to its root-cert, newer sequence, kind signatures
+      // (signers live 2 renewal periods = 4 s here: check each at the time it was fetched)
+      const previous = verifyConfiguration(docs[i - 1], { now: fetchedAt[i - 1] }).configuration;
+      const full = verifyConfiguration(docs[i], { previous, now: fetchedAt[i] });
+      expect(full.kinds).toHaveLength(2);
       const naked = parseNakedConfiguration(docs[i].replace(/<signature>[^<]*<\/signature>/, ''));
       // expiration = the signer certificate's notAfter
       expect(Date.parse(naked.expiration)).toBe(Date.parse(v.signer.validTo));

@@ -27,6 +27,11 @@ export interface DefaultConfigurationParams {
   enrollmentServer: string;
   /** Node-ID of the configuration signer, hexadecimal. */
   configurationSigner: string;
+  /**
+   * Node-ID (hex) of the kind-signer (the server signs the kind-blocks with the configuration
+   * signer's credentials, decision 0454); omitted when undefined.
+   */
+  kindSigner?: string;
 }
 
 /** RFC 3339 UTC without fractional seconds, as §11.1 requires for `expiration`. */
@@ -45,8 +50,9 @@ function escapeXml(s: string): string {
 /**
  * The default naked configuration with the minimum parameters: instance-name, sequence,
  * expiration, topology-plugin CHORD-RELOAD, root-cert, enrollment-server,
- * configuration-signer, overlay-link-protocol TLS, and required-kinds for the §8 certificate
- * kinds (CERTIFICATE_BY_NODE / NODE-MATCH, CERTIFICATE_BY_USER / USER-MATCH, both ARRAY).
+ * configuration-signer, the kind-signer (when given), overlay-link-protocol TLS, and
+ * required-kinds for the §8 certificate kinds (CERTIFICATE_BY_NODE / NODE-MATCH,
+ * CERTIFICATE_BY_USER / USER-MATCH, both ARRAY; their kind-signatures are added at signing).
  */
 export function defaultNakedConfiguration(p: DefaultConfigurationParams): string {
   const b64 = Buffer.from(p.rootCert).toString('base64');
@@ -57,7 +63,7 @@ export function defaultNakedConfiguration(p: DefaultConfigurationParams): string
     <root-cert>${b64}</root-cert>
     <enrollment-server>${escapeXml(p.enrollmentServer)}</enrollment-server>
     <configuration-signer>${p.configurationSigner}</configuration-signer>
-    <overlay-link-protocol>TLS</overlay-link-protocol>
+${p.kindSigner === undefined ? '' : `    <kind-signer>${p.kindSigner}</kind-signer>\n`}    <overlay-link-protocol>TLS</overlay-link-protocol>
     <max-message-size>5000</max-message-size>
     <initial-ttl>100</initial-ttl>
     <clients-permitted>true</clients-permitted>

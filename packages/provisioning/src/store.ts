@@ -469,9 +469,10 @@ export class ProvisioningStore {
       rootCert: rootCa.certificate,
       enrollmentServer: record.enrollmentServer,
       configurationSigner: signerNodeId,
+      kindSigner: signerNodeId,
     });
     const signer = await loadCredentials(signerRecord.certPath, signerRecord.keyPath);
-    const signed = signConfiguration(naked, signer);
+    const signed = signConfiguration(naked, signer, { kindSigner: signer });
     // The overlay record goes last: it marks the overlay as provisioned.
     await this.sub(name, 'signers').put(pad(1), signerRecord as unknown as Json);
     await this.sub(name, 'config').put('current', { naked, signed });
@@ -604,7 +605,7 @@ export class ProvisioningStore {
   }
 
   private async commitConfiguration(s: OverlayState, naked: string): Promise<void> {
-    const signed = signConfiguration(naked, s.signer);
+    const signed = signConfiguration(naked, s.signer, { kindSigner: s.signer });
     await this.sub(s.record.name, 'config').put('current', { naked, signed });
     s.naked = naked;
     s.signed = signed;
