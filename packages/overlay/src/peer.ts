@@ -93,6 +93,8 @@ export interface PeerOptions {
   /** Uniform [0,1) source for the topology plug-in; default Math.random. */
   random?: () => number;
   logger?: TransportLogger & { error?(obj: object, msg?: string): void };
+  /** Interval of housekeeping (cache expiry, purge of expired and foreign data), ms; default 5000. */
+  housekeepingMs?: number;
   /** Extra CHORD-RELOAD options (e.g. a shorter successor hold-down in tests). */
   chordOptions?: Partial<Omit<ChordOptions, 'nodeId' | 'now' | 'random'>>;
   /** Answers AppAttach for an application-ID with the address of the local application (§6.5.2). */
@@ -164,6 +166,8 @@ export class Peer {
   private joined = false;
   /** Last responsible range announced by the topology plug-in (§10.1). */
   private responsible: { start: Uint8Array; end: Uint8Array } | null = null;
+  /** Range whose data this peer keeps as responsible peer or replica (§10.7.3). */
+  private keep: { start: Uint8Array; end: Uint8Array } | null = null;
   private closed = false;
   private readonly startedAt: number;
 
@@ -195,8 +199,8 @@ export class Peer {
       nextHop: (id) => {
         const hop = this.chord.nextHop(id);
         if (hop.type === 'forward' && this.links.has(nodeIdToHex(hop.nodeId))) return hop.nodeId;
-        // Before the ring is formed, anything goes through any link we have (bootstrap).
-        if (hop.type !== 'local') {
+        // Before this peer is in the ring, anything goes through the bootstrap link (§11.4).
+        if (hop.type === 'none' && !this.joined) {
           const first = this.links.values().next();
           if (!first.done) return first.value.remoteNodeIds[0];
         }
@@ -249,8 +253,10 @@ export class Peer {
   async start(): Promise<void> {
     this.listener = await this.o.linkTransport.listen(this.o.listen);
     this.listener.on('link', (link) => this.addLink(link));
-    this.housekeepingTimer = this.every(5_000, () => {
+    this.housekeepingTimer = this.every(this.o.housekeepingMs ?? 5_000, () => {
       this.transport.housekeeping();
+      // Copies pushed to us during churn that we are no longer a replica for (§10.7.3).
+      if (this.keep && !idEquals(this.keep.start, this.keep.end)) void this.dropOutside(this.keep);
       void this.storage?.purgeExpired().catch(() => undefined);
     });
   }
@@ -516,7 +522,10 @@ export class Peer {
       if (this.closed) return;
       try {
         const p = this.execute(a);
-        if (p) waits.push(p);
+        // A transfer must be complete before the Updates that follow it in the same list
+        // are sent: the joining peer learns it is in the ring from them (§10.5 steps 6–7).
+        if (p && a.type === 'transfer') await p;
+        else if (p) waits.push(p);
       } catch (e) {
         this.log.warn({ action: a.type, error: (e as Error).message }, 'topology action failed');
       }
@@ -628,6 +637,8 @@ export class Peer {
         const prev = this.responsible;
         this.responsible = a.responsible;
         const now = a.responsible;
+        this.keep = a.keep;
+        if (a.keep && !idEquals(a.keep.start, a.keep.end)) void this.dropOutside(a.keep);
         if (!now || !prev || idEquals(prev.start, now.start)) return undefined;
         // §10.7.3: when a predecessor failed or left, this peer became responsible for
         // (new start, old start]: its replicas must get that data too.
@@ -650,6 +661,22 @@ export class Peer {
         this.tickTimer = this.clock.setTimeout(() => this.run(c.tick()), delay);
         return undefined;
       }
+    }
+  }
+
+  /**
+   * §10.7.3: data outside (third predecessor, self] is neither ours nor a replica we hold:
+   * delete it.
+   */
+  private async dropOutside(keep: { start: Uint8Array; end: Uint8Array }): Promise<void> {
+    const storage = this.storage;
+    if (!storage) return;
+    try {
+      for (const r of await storage.resourcesInRange(keep.end, keep.start)) {
+        if (!inRange(r, keep.start, keep.end)) await storage.deleteResource(r);
+      }
+    } catch (e) {
+      this.log.warn({ error: (e as Error).message }, 'cleanup of foreign data failed');
     }
   }
 
@@ -702,6 +729,19 @@ export class Peer {
     return [...this.chord.predecessors(), ...this.chord.successors()].some((n) =>
       idEquals(n, nodeId),
     );
+  }
+
+  /**
+   * The storage engine's `replicaSenderAllowed` hook (§10.4): a replica Store must come from
+   * one of the two predecessors responsible for the resource (CHORD-RELOAD's check), and data
+   * handed over on join or leave from a neighbour.
+   */
+  acceptsStoreFrom(resource: Uint8Array, nodeId: Uint8Array | undefined): boolean {
+    if (!nodeId) return false;
+    // Neighbour tables lag during churn, so the CHORD-RELOAD range check alone would refuse
+    // legitimate replica pushes; any current neighbour is accepted (decision 0600), and
+    // copies this peer should not hold are dropped by housekeeping (§10.7.3).
+    return this.chord.acceptsReplicaFrom(nodeId, resource) || this.isNeighbor(nodeId);
   }
 
   /** Describes a request for logs. */

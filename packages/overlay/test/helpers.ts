@@ -138,12 +138,14 @@ export async function makeOverlay(
           policies: createPolicyRegistry(),
           verifier: securityVerifier({ trust }),
           resourceIdOf: (name) => resourceId(name, 16),
-          replicaSenderAllowed: (_resource, signer) => ref.peer?.isNeighbor(signer.nodeId) ?? false,
+          replicaSenderAllowed: (resource, signer) =>
+            ref.peer?.acceptsStoreFrom(resource, signer.nodeId) ?? false,
         })
       : undefined;
     const peer = createPeer({
       ...(storage ? { storage } : {}),
       chordOptions,
+      housekeepingMs: 1000,
       config: full,
       credentials: id.credentials,
       nodeId: id.nodeId,

@@ -133,6 +133,8 @@ describe(`${N} peers, 1000 values, ${FAIL} failures`, () => {
           if (!p || !(await p.storage!.exportResource(id, 0)))
             errors.push(`${j.model} ${j.owner} missing on a replica`);
         }
+        const holders = await copies(j.name);
+        if (holders.length !== 3) errors.push(`${j.model} ${j.owner}: ${holders.length} copies`);
       }
       return errors;
     };
