@@ -344,7 +344,9 @@ class Demo {
       );
     await rm(join(this.dir, 'refused'), { recursive: true, force: true });
     this.report.refusedEnrollment = refused.message;
-    this.say(`      wrong password refused: ${refused.message.split(':')[0]}\n`);
+    this.say(
+      `      wrong password refused: ${/\(403 [^)]*\)/.exec(refused.message)?.[0] ?? refused.message}\n`,
+    );
     // Two at a time: RSA-2048 key generation runs on libuv's thread pool.
     const todo = this.users.map((u, i) => ({ u, i }));
     const one = async ({ u, i }) => {
@@ -494,7 +496,7 @@ class Demo {
             rttMs: r.rttMs,
           });
           this.say(
-            `      ${s.name} stored ${k.dataModel.padEnd(10)} "${v.value}" at ${this.nameOf(r.storedAt)} (${r.hops} hops, ${r.rttMs} ms, ${r.replicas.length} replicas)\n`,
+            `      ${s.name} stored ${k.dataModel.padEnd(10)} ${v.key !== undefined ? `${v.key}=` : ''}"${v.value}" at ${this.nameOf(r.storedAt)} (${r.hops} hops, ${r.rttMs} ms, ${r.replicas.length} replicas)\n`,
           );
         }
       }

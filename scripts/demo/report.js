@@ -105,6 +105,10 @@ export function formatReport(r) {
     out.push(
       `  store latency (ms): ${stats(r.stores.map((s) => s.rttMs))}; hops: ${stats(r.stores.map((s) => s.hops))}\n`,
     );
+    out.push(
+      '  hops: peers that forwarded the answer (initial-ttl minus the TTL received, RFC 6940 §6.3.2; 0: straight from a neighbour);\n' +
+        '  ms: request sent to answer received, measured by the requesting peer\n',
+    );
   }
   const fetchTable = (title, list) => {
     out.push(`\n${title}\n`);
