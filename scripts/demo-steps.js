@@ -618,9 +618,16 @@ class Demo {
     // One after another: each Leave reaches neighbours that are still up (§10.9).
     const t = performance.now();
     for (const n of live) {
-      await Promise.race([n.node.stop(), sleep(2_000).then(() => n.node.peer.close())]).catch(
-        () => undefined,
+      const stopping = n.node.stop().then(
+        () => true,
+        () => true,
       );
+      // A Leave nobody answers must not hold the exit: close the links, then let stop() finish
+      // (it closes the control socket and the storage).
+      if (!(await Promise.race([stopping, sleep(2_000).then(() => false)]))) {
+        await n.node.peer.close().catch(() => undefined);
+        await Promise.race([stopping, sleep(2_000)]);
+      }
     }
     if (live.length) this.say(`Stopped in ${ms(t)} ms\n`);
     await this.services?.close().catch(() => undefined);

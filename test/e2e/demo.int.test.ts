@@ -249,3 +249,26 @@ describe('pnpm demo (built code, --json --keep)', () => {
     expect(existsSync(join(report.peers[0].dataDir, 'control.sock'))).toBe(false);
   });
 });
+
+describe('pnpm demo failures', () => {
+  it('exits non-zero naming the step that failed, and refuses bad options', async () => {
+    const r = await run(process.execPath, [DEMO, '--json', '--dir', join(ROOT, 'scripts')], {
+      cwd: ROOT,
+      timeout: 30_000,
+    }).then(
+      () => undefined,
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(r?.code).toBe(1);
+    const rep = JSON.parse(r!.stdout.trim()) as Report;
+    expect(rep.ok).toBe(false);
+    expect(rep.error).toMatch(/^step 1 \(provision\) failed: --dir .* is not empty/);
+
+    const bad = await run(process.execPath, [DEMO, '--peers', '2'], { cwd: ROOT }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad?.code).toBe(2);
+    expect(bad?.stderr).toContain('--peers must be an integer 3..32');
+  });
+});
