@@ -256,7 +256,8 @@ class Demo {
     // The link honours SSLKEYLOGFILE itself; the HTTPS server's sessions are logged here, so a
     // capture of the demo decrypts completely (enrollment and OAM exchanges included).
     const keylog = process.env.SSLKEYLOGFILE;
-    if (keylog) s.app.server.on('keylog', (line) => appendFileSync(keylog, line));
+    if (keylog && s.app.server.listenerCount('keylog') === 0)
+      s.app.server.on('keylog', (line) => appendFileSync(keylog, line));
     this.dnsServer = `127.0.0.1:${s.dnsPort}`;
     this.lookup = this.built.node.lookupVia(this.dnsServer);
     this.report.services = {
