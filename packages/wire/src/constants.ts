@@ -393,10 +393,16 @@ export const DataModel = {
   'EXP-DATA': 'EXP-DATA',
 } as const;
 export type DataModelName = (typeof DataModel)[keyof typeof DataModel];
-/** Data model of each Kind defined by RFC 6940 and the companion usages. */
+/**
+ * Data model of each Kind defined by RFC 6940 and the companion usages: SIP-REGISTRATION
+ * (RFC 7904 §7), TURN-SERVICE (RFC 6940 §9), CERTIFICATE_BY_NODE / CERTIFICATE_BY_USER
+ * (RFC 6940 §8), ACCESS-CONTROL-LIST (RFC 8076 §8), REDIR (RFC 7374 §9).
+ */
 export const KIND_DATA_MODELS: ReadonlyMap<number, DataModelName> = new Map([
   [KindId['SIP-REGISTRATION'], 'DICTIONARY'],
-  [KindId['TURN-SERVICE'], 'DICTIONARY'],
+  // RFC 6940 §9: "The TURN-SERVICE Kind stores a single value for each Resource-ID" (each
+  // TURN server stores under Node-ID||d, NODE-MULTIPLE), so SINGLE, not DICTIONARY.
+  [KindId['TURN-SERVICE'], 'SINGLE'],
   [KindId.CERTIFICATE_BY_NODE, 'ARRAY'],
   [KindId['ACCESS-CONTROL-LIST'], 'ARRAY'],
   [KindId.CERTIFICATE_BY_USER, 'ARRAY'],

@@ -12,7 +12,9 @@ import {
   FORWARDING_OPTION_TYPES,
   FRAGMENT_UNFRAGMENTED,
   FRAMED_MESSAGE_TYPES,
+  KIND_DATA_MODELS,
   KIND_IDS,
+  KindId,
   MESSAGE_CODES,
   MESSAGE_EXTENSION_TYPES,
   MessageCode,
@@ -139,5 +141,16 @@ describe('RFC 6940 constants (§14 tables)', () => {
       expect(names.size, t.registry).toBe(t.entries.length);
       for (const e of t.entries) expect(e.section, `${t.registry}.${e.name}`).toMatch(/^RFC \d+ §/);
     }
+  });
+
+  it('gives each built-in Kind its RFC data model (TURN-SERVICE is SINGLE, §9)', () => {
+    // RFC 6940 §9: "The TURN-SERVICE Kind stores a single value for each Resource-ID".
+    expect(KIND_DATA_MODELS.get(KindId['TURN-SERVICE'])).toBe('SINGLE');
+    // RFC 6940 §8: both certificate Kinds are arrays.
+    expect(KIND_DATA_MODELS.get(KindId.CERTIFICATE_BY_NODE)).toBe('ARRAY');
+    expect(KIND_DATA_MODELS.get(KindId.CERTIFICATE_BY_USER)).toBe('ARRAY');
+    // RFC 7904 §7 SIP-REGISTRATION: dictionary keyed by URI.
+    expect(KIND_DATA_MODELS.get(KindId['SIP-REGISTRATION'])).toBe('DICTIONARY');
+    expect(KIND_DATA_MODELS.get(KindId.INVALID)).toBeUndefined();
   });
 });
