@@ -135,7 +135,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  // RELOAD_E2E_KEEP=1 keeps the capture, key log and re-wrapped frames for a look in Wireshark.
+  if (process.env.RELOAD_E2E_KEEP) console.log(`capture kept in ${dir}`);
+  else if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Wireshark decodes the decrypted links of a 3-peer overlay', () => {
@@ -232,9 +234,11 @@ describe('Wireshark decodes the decrypted links of a 3-peer overlay', () => {
       const want = sentCodes[i];
       expect(type, `frame ${i + 1} framing type`).toBe(want >= 0 ? '128' : '129');
       if (want >= 0) expect(Number(code), `frame ${i + 1}: ${CODE_NAME.get(want)}`).toBe(want);
-      expect(malformed, `frame ${i + 1} malformed`).toBe('');
+      expect(malformed, `frame ${i + 1} (${CODE_NAME.get(want) ?? 'ack'}) malformed`).toBe('');
       for (const e of expert.split(',').filter((x) => x !== ''))
-        expect(e, `frame ${i + 1} expert info`).toMatch(/version|Unknown/i);
+        expect(e, `frame ${i + 1} (${CODE_NAME.get(want) ?? 'ack'}) expert info`).toMatch(
+          /version|Unknown/i,
+        );
     });
 
     // The verbose dissection: nothing malformed, no expert info, "Unknown" only for 0x0a.
