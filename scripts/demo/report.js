@@ -147,6 +147,7 @@ export function formatReport(r) {
         `  peers/peer-NN/      reload-node data directories (configuration.xml, certificate.pem, key.pem, storage/)\n`,
       );
     out.push(`  demo.log            the peers' log (JSON lines)\n`);
+    if (!r.keep) out.push(`  (kept for a look; remove it with: rm -rf ${r.dataDir})\n`);
   }
   if (r.keylogFile) out.push(`TLS keys (SSLKEYLOGFILE) appended to ${r.keylogFile}\n`);
   if (r.recentPeerWarnings?.length)

@@ -81,7 +81,8 @@ let dir = '';
 let keylog = '';
 let pcap = '';
 let demoStderr = '';
-let demoReport: { ok: boolean; error?: string; peers: { listen: string }[] } | undefined;
+let demoReport:
+  { ok: boolean; error?: string; dataDir: string; peers: { listen: string }[] } | undefined;
 
 beforeAll(async () => {
   requireTool('tshark', ['--version']);
@@ -138,6 +139,7 @@ afterAll(() => {
   // RELOAD_E2E_KEEP=1 keeps the capture, key log and re-wrapped frames for a look in Wireshark.
   if (process.env.RELOAD_E2E_KEEP) console.log(`capture kept in ${dir}`);
   else if (dir) rmSync(dir, { recursive: true, force: true });
+  if (demoReport?.dataDir) rmSync(demoReport.dataDir, { recursive: true, force: true });
 });
 
 describe('Wireshark decodes the decrypted links of a 3-peer overlay', () => {
