@@ -17,18 +17,19 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { FastifyBaseLogger } from 'fastify';
 import { isReloadError } from '@reload/wire';
+import { CONFIG_MEDIA_TYPE as CONFIG_MEDIA_TYPE_, CONFIG_WELL_KNOWN_PATH } from '@reload/config';
 import {
   ConfigurationRuleError,
   EnrollmentError,
   type ProvisioningStore,
 } from '@reload/provisioning';
 
-/** Media type of configuration documents (RFC 6940 §14.16). */
-export const CONFIG_MEDIA_TYPE = 'application/p2p-overlay+xml';
+/** Media type of configuration documents (RFC 6940 §14.16; from @reload/config). */
+export const CONFIG_MEDIA_TYPE = CONFIG_MEDIA_TYPE_;
 /** Media type of the enrollment answer (RFC 2585, RFC 6940 §11.3). */
 export const CERT_MEDIA_TYPE = 'application/pkix-cert';
-/** Path of the configuration document (RFC 6940 §11.2, §14.1). */
-export const CONFIG_PATH = '/.well-known/reload-config';
+/** Path of the configuration document (RFC 6940 §11.2, §14.1; from @reload/config). */
+export const CONFIG_PATH = CONFIG_WELL_KNOWN_PATH;
 /** Path of the enrollment server (the configuration's enrollment-server URL points here). */
 export const ENROLLMENT_PATH = '/enrollment';
 
