@@ -92,6 +92,10 @@ describe('provisioning', () => {
     });
   });
 
+  it('refuses a second opener of the same data directory with a clear error', async () => {
+    await expect(ProvisioningStore.open(dir)).rejects.toMatchObject({ code: 'DATA_DIR_IN_USE' });
+  });
+
   it('refuses a bcrypt cost below 10', async () => {
     await expect(
       ProvisioningStore.open(join(dir, 'other'), { bcryptCost: 4 }),
