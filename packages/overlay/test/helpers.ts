@@ -81,6 +81,8 @@ export async function makeOverlay(
   withStorage = false,
   link: 'memory' | 'tls' = 'memory',
   chordOptions: PeerOptions['chordOptions'] = {},
+  /** Extra options for peer i (applications, onConfigUpdate, clock …). */
+  peerOptions: (i: number) => Partial<PeerOptions> = () => ({}),
 ): Promise<TestOverlay> {
   const ca = await createCa({ subject: `CN=${OVERLAY}`, keyAlgorithm: 'ecdsa-p256' });
   const trust = createTrustStore({ rootCerts: [ca.certificate], overlay: OVERLAY });
@@ -159,6 +161,7 @@ export async function makeOverlay(
         },
       },
       listen: link === 'tls' ? { host: '127.0.0.1', port: 0 } : { host, port: 6084 },
+      ...peerOptions(i),
     });
     ref.peer = peer;
     await peer.start();
