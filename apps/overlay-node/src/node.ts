@@ -102,6 +102,7 @@ export interface StoreReport {
   storedAt?: string;
   generation: string;
   replicas: string[];
+  /** Links crossed: 1 for a neighbour, more through intermediate peers, 0 when local. */
   hops: number;
   rttMs: number;
 }
@@ -114,6 +115,7 @@ export interface FetchReport {
   resource: string;
   resourceId: string;
   fetchedFrom?: string;
+  /** Links crossed (see StoreReport.hops). */
   hops: number;
   rttMs: number;
   values: FetchedEntry[];
@@ -483,7 +485,7 @@ export async function startNode(o: RunOptions): Promise<RunningNode> {
       ...(r.storedAt ? { storedAt: nodeIdToHex(r.storedAt) } : {}),
       generation: String(kr?.generationCounter ?? 0n),
       replicas: (kr?.replicas ?? []).map(nodeIdToHex),
-      hops: r.hops,
+      hops: networkHops(r.hops, r.storedAt, nodeId),
       rttMs: r.rttMs,
     };
   };
@@ -500,7 +502,7 @@ export async function startNode(o: RunOptions): Promise<RunningNode> {
       resource: req.resource,
       resourceId: nodeIdToHex(resourceId(name, peerConfig.nodeIdLength)),
       ...(r.fetchedFrom ? { fetchedFrom: nodeIdToHex(r.fetchedFrom) } : {}),
-      hops: r.hops,
+      hops: networkHops(r.hops, r.fetchedFrom, nodeId),
       rttMs: r.rttMs,
       values: r.values.map(entryOf),
     };
@@ -531,6 +533,19 @@ export async function startNode(o: RunOptions): Promise<RunningNode> {
   const node: RunningNode = { peer, info, paths, handle, refreshConfiguration, stop };
   void joinOverlay(node, config, o, () => stopped);
   return node;
+}
+
+/**
+ * Links the request crossed: the transport counts forwards by intermediate peers
+ * (initial-ttl − ttl); one more when another node answered, 0 when this node did.
+ */
+export function networkHops(
+  forwards: number,
+  answeredBy: Uint8Array | undefined,
+  self: Uint8Array,
+): number {
+  if (answeredBy && nodeIdToHex(answeredBy) === nodeIdToHex(self)) return forwards;
+  return forwards + 1;
 }
 
 function entryOf(v: FetchedValue): FetchedEntry {
