@@ -123,9 +123,11 @@ export async function makeOverlay(
             ca: [ca.certificate],
             verifier: trustStoreVerifier(trust),
             keyLogFile: null,
+            maxMessageSize: full.maxMessageSize,
           })
         : new MemoryTransport(net, {
             host,
+            maxMessageSize: full.maxMessageSize,
             chain: [id.credentials.certificate],
             verifier: (chain) => {
               const info = trust.checkCertificate(chain[0], { requireNodeId: true });
