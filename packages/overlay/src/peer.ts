@@ -5,7 +5,7 @@
  * per neighbour Node-ID), carries out the topology plug-in's actions and dispatches each
  * request to its method handler (./handlers).
  */
-import { randomBytes } from 'node:crypto';
+import { iceToken } from './ice.js';
 import {
   type ChordAction,
   type ChordOptions,
@@ -461,8 +461,8 @@ export class Peer {
     opts: { sendUpdate: boolean; firstHop?: Uint8Array },
   ): Promise<Uint8Array> {
     const body = encodeToBytes(AttachReqAnsCodec, {
-      ufrag: randomBytes(4),
-      password: randomBytes(8),
+      ufrag: iceToken(6),
+      password: iceToken(18),
       role: new TextEncoder().encode('passive'),
       candidates: this.candidates(),
       sendUpdate: opts.sendUpdate,

@@ -1,5 +1,5 @@
 /** RFC 6940 §6.5.2 AppAttach. */
-import { randomBytes } from 'node:crypto';
+import { iceToken } from '../ice.js';
 import {
   AppAttachAnsCodec,
   AppAttachReqCodec,
@@ -23,8 +23,8 @@ export function handleAppAttach(ctx: HandlerContext, req: IncomingRequest): Answ
   if (!app) throw new ReloadError(ErrorCode.NotFound, `no application ${r.application} here`);
   return {
     body: encodeToBytes(AppAttachAnsCodec, {
-      ufrag: randomBytes(4),
-      password: randomBytes(8),
+      ufrag: iceToken(6),
+      password: iceToken(18),
       application: r.application,
       role: new TextEncoder().encode('active'),
       candidates: [

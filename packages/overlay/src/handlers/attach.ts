@@ -1,6 +1,6 @@
 /** RFC 6940 §6.5.1 Attach, No-ICE (§6.5.1.11): answer with our passive candidate, then connect. */
+import { iceToken } from '../ice.js';
 import { AttachReqAnsCodec, decodeExact, encodeToBytes } from '@reload/wire';
-import { randomBytes } from 'node:crypto';
 import type { Answer, IncomingRequest } from '../transport.js';
 import { type HandlerContext, signerNodeId } from './index.js';
 
@@ -13,8 +13,8 @@ export function handleAttach(ctx: HandlerContext, req: IncomingRequest): Answer 
   const attach = decodeExact(AttachReqAnsCodec, req.body);
   const requester = signerNodeId(req);
   const body = encodeToBytes(AttachReqAnsCodec, {
-    ufrag: randomBytes(4),
-    password: randomBytes(8),
+    ufrag: iceToken(6),
+    password: iceToken(18),
     role: new TextEncoder().encode('active'),
     candidates: ctx.peer.candidates(),
     sendUpdate: false,
