@@ -1,7 +1,7 @@
 /**
  * Wire codec speed vs RSA verification (issue 2, "Speed"):
  *
- *   npx tsx bench/wire/codec.ts
+ *   npx tsx --conditions=@reload/source bench/wire/codec.ts
  *
  * Encodes and decodes a typical StoreReq message — one 1 KiB StoredData (SINGLE value,
  * private Kind 0xF0000001) signed with RSA-2048, inside a full RELOAD message with a
@@ -23,7 +23,7 @@ import {
   newForwardingHeader,
   storeReqCodec,
   type StoreReq,
-} from '../../packages/wire/src/index.js';
+} from '@reload/wire';
 
 const KIND = 0xf0000001;
 const modelOf = (kind: number): string | undefined => (kind === KIND ? 'SINGLE' : undefined);

@@ -28,7 +28,7 @@ import {
   type SignerIdentity,
   SignerIdentityCodec,
   encodeToBytes,
-} from '../../packages/wire/src/index.js';
+} from '@reload/wire';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -176,7 +176,7 @@ function appAttach(ufrag: string, pwd: string, app: number, role: string, cands:
 // ---- §7 storage structures ----------------------------------------------------------------
 
 const KIND_CERTIFICATE_BY_NODE = 0x3; // ARRAY data model (§8)
-const KIND_TURN_SERVICE = 0x2; // DICTIONARY data model (§9)
+const KIND_TURN_SERVICE = 0x2; // SINGLE data model (§9: "a single value for each Resource-ID")
 const KIND_CERTIFICATE_BY_USER = 0x10; // ARRAY
 export const STORAGE_TIME = 1_764_115_200_000n; // 2025-11-26T00:00:00Z in ms (§7)
 const LIFETIME = 86_400; // seconds
@@ -209,18 +209,13 @@ function specifierArray(kind: number, ranges: [number, number][]): Uint8Array {
   const body = op2(cat(...ranges.map(([f, l]) => cat(u32(f), u32(l)))));
   return cat(u32(kind), u64(0n), u16(body.length), body);
 }
-function specifierDictionary(kind: number, keys: string[]): Uint8Array {
-  const body = op2(cat(...keys.map((k) => op2(text(k)))));
-  return cat(u32(kind), u64(0n), u16(body.length), body);
+/** A SINGLE Kind's specifier: `case single_value: ;` — an empty model_specifier, length 0. */
+function specifierSingle(kind: number): Uint8Array {
+  return cat(u32(kind), u64(0n), u16(0));
 }
 const fetchSpecifiers = cat(
   op1(RESOURCE),
-  op2(
-    cat(
-      specifierArray(KIND_CERTIFICATE_BY_NODE, [[0, 0]]),
-      specifierDictionary(KIND_TURN_SERVICE, []),
-    ),
-  ),
+  op2(cat(specifierArray(KIND_CERTIFICATE_BY_NODE, [[0, 0]]), specifierSingle(KIND_TURN_SERVICE))),
 );
 
 /**
@@ -345,7 +340,7 @@ export function vectorSpecs(): VectorSpec[] {
       ...reqTo([resource]),
       body: fetchSpecifiers,
       description:
-        'FetchReq (§7.4.2.1): CERTIFICATE_BY_NODE indices [0..0] and TURN-SERVICE all keys (empty key list)',
+        'FetchReq (§7.4.2.1): CERTIFICATE_BY_NODE indices [0..0] and TURN-SERVICE (SINGLE: empty model_specifier)',
     },
     {
       file: 'fetch_ans.bin',

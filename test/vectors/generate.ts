@@ -1,7 +1,7 @@
 /**
  * Regenerates the golden vectors in test/vectors/ and their README.md:
  *
- *   npx tsx test/vectors/generate.ts
+ *   npx tsx --conditions=@reload/source test/vectors/generate.ts
  *
  * Deterministic (fixed key, certificate, ids and times; PKCS#1 v1.5 signatures): running it
  * again writes identical bytes, which test/vectors/vectors.test.ts checks.
@@ -24,7 +24,7 @@ certificate and an RSASSA-PKCS1-v1_5 / SHA-256 signature over
 \`overlay ‖ transaction_id ‖ MessageContents ‖ SignerIdentity\` with a \`cert_hash\`
 SignerIdentity (SHA-256 of the certificate DER).
 
-How they were made: \`npx tsx test/vectors/generate.ts\` (deterministic; the test
+How they were made: \`npx tsx --conditions=@reload/source test/vectors/generate.ts\` (deterministic; the test
 \`test/vectors/vectors.test.ts\` rebuilds them and requires identical bytes). Message bodies
 are written by hand in \`build.ts\`, field by field from the RFC structs (the test also checks
 that @reload/wire's body codecs decode and re-encode every body to identical bytes); header,

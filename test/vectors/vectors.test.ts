@@ -15,7 +15,7 @@ import {
   methodBodyCodecs,
   ErrorResponseCodec,
   decodeExact,
-} from '../../packages/wire/src/index.js';
+} from '@reload/wire';
 import { buildVectors, CONFIG_SEQUENCE, NODE_A, OVERLAY, SIGNER_CERT } from './build.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -18,7 +18,7 @@ import {
   decodeMessage,
   encodeDataFrame,
   fragmentMessage,
-} from '../../packages/wire/src/index.js';
+} from '@reload/wire';
 import { type PcapPacket, writePcap } from './pcap.js';
 
 const vectorsDir = fileURLToPath(new URL('../vectors/', import.meta.url));
