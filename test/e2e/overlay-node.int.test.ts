@@ -314,7 +314,7 @@ describe('reload-node against reload-services', () => {
     expect(badCa.stderr).toContain('holds no PEM certificate');
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/cannot fetch the configuration of .*ECONNREFUSED/);
-  });
+  }, 60_000);
 
   it('enroll: three nodes through DNS SRV discovery and the enrollment server', async () => {
     const users = [
@@ -338,7 +338,7 @@ describe('reload-node against reload-services', () => {
       expect(await readFile(join(d, 'certificate.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE/);
     }
     expect(ids.size).toBe(3);
-  }, 30_000);
+  }, 60_000);
 
   it('run: three processes form a ring over TLS; status --json parses', async () => {
     startPeer('n0');
@@ -349,7 +349,7 @@ describe('reload-node against reload-services', () => {
     expect(first.listen).toMatch(/^127\.0\.0\.1:\d+$/);
     startPeer('n1', first.listen);
     startPeer('n2', first.listen);
-    const all = await waitFor('a converged ring', 30_000, async () => {
+    const all = await waitFor('a converged ring', 45_000, async () => {
       const ss = await Promise.all(peers.map((p) => status(p.data)));
       return ss.every((s) => s !== undefined) && ringConverged(ss) ? ss : undefined;
     });
@@ -362,7 +362,7 @@ describe('reload-node against reload-services', () => {
     expect(text.stdout).toMatch(/^Node-ID\s+[0-9a-f]{32}$/m);
     expect(text.stdout).toMatch(/^state\s+joined$/m);
     expect(text.stdout).toMatch(/^successors\s+[0-9a-f]{8}…/m);
-  }, 60_000);
+  }, 90_000);
 
   it('store on one node, fetch from another: SINGLE, ARRAY and DICTIONARY', async () => {
     const [a, b, c] = peers.map((p) => p.data);

@@ -3,7 +3,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LinkAddress } from '@reload/link';
-import { isReloadError } from '@reload/wire';
+import { ReloadError, isReloadError } from '@reload/wire';
 import { controlRequest } from './control.js';
 import { dataPaths } from './data-dir.js';
 import { formatFetch, formatStatus, formatStore } from './format.js';
@@ -97,7 +97,7 @@ export function buildProgram(
         json?: boolean;
       }) => {
         if (!o.overlay && !o.configUrl)
-          throw new InvalidArgumentError('give --overlay NAME or --config-url URL');
+          throw new ReloadError('BAD_OPTION', 'give --overlay NAME or --config-url URL');
         // Loaded here: store/fetch/status start faster without the peer's modules.
         const { enroll } = await import('./enroll.js');
         const r = await enroll({
@@ -221,7 +221,7 @@ export function buildProgram(
         json?: boolean;
       }) => {
         if (o.key !== undefined && o.index !== undefined)
-          throw new InvalidArgumentError('give --key or --index, not both');
+          throw new ReloadError('BAD_OPTION', 'give --key or --index, not both');
         const r = (await controlRequest(dataPaths(o.data).controlSocket, {
           op: 'store',
           kind: o.kind,

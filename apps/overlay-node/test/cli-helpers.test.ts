@@ -10,6 +10,7 @@ import {
   formatFetch,
   formatStatus,
   formatStore,
+  main,
   networkHops,
   peerConfigOf,
   resourceName,
@@ -186,5 +187,47 @@ describe('output', () => {
     expect(t).toMatch(/^successors\s+-$/m);
     expect(t).toMatch(/^stored\s+1 resource, 10 bytes$/m);
     expect(t).toMatch(/^kinds\s+CERTIFICATE_BY_NODE ARRAY$/m);
+  });
+});
+
+describe('command line errors', () => {
+  const cli = async (...args: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await main(['node', 'reload-node', ...args], {
+      out: (s) => (out += s),
+      err: (s) => (err += s),
+    });
+    return { code, out, err };
+  };
+
+  it('say what is wrong and exit non-zero', async () => {
+    let r = await cli('enroll', '--username', 'a', '--password', 'b', '--data', '/nonexistent/x');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('reload-node enroll: give --overlay NAME or --config-url URL\n');
+    r = await cli(
+      'store',
+      '--data',
+      '/nonexistent',
+      '--kind',
+      '3',
+      '--resource',
+      'a',
+      '--value',
+      'v',
+      '--key',
+      'k',
+      '--index',
+      '1',
+    );
+    expect(r.err).toBe('reload-node store: give --key or --index, not both\n');
+    r = await cli('status', '--data', '/nonexistent/dir');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^reload-node status: no node is running on this data directory .*reload-node run --data DIR/,
+    );
+    r = await cli('run', '--data', '/nonexistent/dir', '--listen', 'nonsense');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('expected HOST:PORT, got "nonsense"');
   });
 });
