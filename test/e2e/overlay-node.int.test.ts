@@ -338,6 +338,29 @@ describe('reload-node against reload-services', () => {
       expect(await readFile(join(d, 'certificate.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE/);
     }
     expect(ids.size).toBe(3);
+    // --config-url (no SRV lookup); the same user enrolling again gets the same Node-ID
+    // from the services (docs/decisions/0502)
+    const again = await node(
+      'enroll',
+      '--config-url',
+      `https://${OVERLAY}:${httpsPort}/.well-known/reload-config`,
+      '--dns',
+      `127.0.0.1:${dnsPort}`,
+      '--ca-file',
+      prov.servicesCa,
+      '--username',
+      'alice',
+      '--password',
+      'alice-pw',
+      '--data',
+      join(dir, 'alice-again'),
+      '--key-type',
+      'ecdsa',
+      '--json',
+    );
+    expect(again.code, again.stderr).toBe(0);
+    const first = JSON.parse(results[0].stdout) as { nodeId: string };
+    expect((JSON.parse(again.stdout) as { nodeId: string }).nodeId).toBe(first.nodeId);
   }, 60_000);
 
   it('run: three processes form a ring over TLS; status --json parses', async () => {
