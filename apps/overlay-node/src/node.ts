@@ -330,6 +330,12 @@ export async function startNode(o: RunOptions): Promise<RunningNode> {
   ref.peer = peer;
   await peer.start();
   const listen = peer.address;
+  if (listen.host === '0.0.0.0' || listen.host === '::')
+    // RFC 6940 §6.5.1.11: the Attach candidate carries this address; a wildcard is useless.
+    log.warn(
+      { listen: listen.host },
+      'listening on a wildcard address: other peers get it in Attach candidates; give --listen an address they can reach',
+    );
   log.info(
     { nodeId: info.nodeId, overlay: info.overlay, listen: `${listen.host}:${listen.port}` },
     'listening',
