@@ -32,6 +32,7 @@ import {
   PingReqCodec,
   ReloadError,
   decodeExact,
+  isReloadError,
   encodeToBytes,
   formatIpAddress,
   ipAddressPort,
@@ -168,6 +169,9 @@ export class Peer {
   private responsible: { start: Uint8Array; end: Uint8Array } | null = null;
   /** Range whose data this peer keeps as responsible peer or replica (§10.7.3). */
   private keep: { start: Uint8Array; end: Uint8Array } | null = null;
+  /** Replica → responsible range it last received completely (see syncReplicas). */
+  private readonly replicaSynced = new Map<string, string>();
+  private syncing = false;
   private closed = false;
   private readonly startedAt: number;
 
@@ -257,6 +261,7 @@ export class Peer {
       this.transport.housekeeping();
       // Copies pushed to us during churn that we are no longer a replica for (§10.7.3).
       if (this.keep && !idEquals(this.keep.start, this.keep.end)) void this.dropOutside(this.keep);
+      void this.syncReplicas();
       void this.storage?.purgeExpired().catch(() => undefined);
     });
   }
@@ -689,9 +694,10 @@ export class Peer {
     end: Uint8Array,
     to: Uint8Array,
     replicaNumber: number,
-  ): Promise<void> {
+  ): Promise<number> {
     const storage = this.storage;
-    if (!storage) return;
+    if (!storage) return 0;
+    let failed = 0;
     const resources = await storage.resourcesInRange(start, end);
     for (const r of resources) {
       const exp = await storage.exportResource(r, replicaNumber);
@@ -699,12 +705,53 @@ export class Peer {
       try {
         await sendStoreExport(this, exp, to);
       } catch (e) {
+        // The receiver already has this data (or newer): nothing was lost.
+        if (
+          isReloadError(e) &&
+          (e.code === ErrorCode.DataTooOld || e.code === ErrorCode.GenerationCounterTooLow)
+        )
+          continue;
+        failed++;
         this.log.debug(
           { to: nodeIdToHex(to), error: (e as Error).message },
           'transfer store failed',
         );
       }
     }
+    return failed;
+  }
+
+  /**
+   * Anti-entropy for §10.4 replication: each housekeeping tick, a replica that has not had a
+   * complete copy of the current responsible range (new replica, grown range, or a failed
+   * push) gets one. Pushes that fail are retried on the next tick.
+   */
+  private async syncReplicas(): Promise<void> {
+    const r = this.chord.responsibleRange();
+    if (!this.joined || !this.storage || this.syncing || !r) return;
+    const key = `${nodeIdToHex(r.start)}/${nodeIdToHex(r.end)}`;
+    this.syncing = true;
+    try {
+      const replicas = this.chord.replicaSet();
+      const current = new Set(replicas.map(nodeIdToHex));
+      for (const k of [...this.replicaSynced.keys()])
+        if (!current.has(k)) this.replicaSynced.delete(k);
+      for (const [i, to] of replicas.entries()) {
+        const k = nodeIdToHex(to);
+        if (this.replicaSynced.get(k) === key) continue;
+        const failed = await this.transferRange(r.start, r.end, to, i + 1);
+        if (failed === 0) this.replicaSynced.set(k, key);
+      }
+    } catch (e) {
+      this.log.debug({ error: (e as Error).message }, 'replica sync failed');
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** A replica Store to `to` failed: the next housekeeping tick resends the range (§10.4). */
+  replicaPushFailed(to: Uint8Array): void {
+    this.replicaSynced.delete(nodeIdToHex(to));
   }
 
   /** Address of the local application for an Application-ID (§6.5.2), if registered. */

@@ -49,7 +49,13 @@ async function copies(name: string | Uint8Array): Promise<Peer[]> {
 
 describe(`${N} peers, 1000 values, ${FAIL} failures`, () => {
   it('joins 50 peers', async () => {
-    o = await makeOverlay(N, {}, true, 'memory', { successorHoldDownMs: 200 });
+    o = await makeOverlay(
+      N,
+      { reliabilityTimerMs: 3000, chordUpdateIntervalMs: 5000 },
+      true,
+      'memory',
+      { successorHoldDownMs: 200 },
+    );
     const first = await o.spawn(0);
     first.createOverlay();
     for (let i = 1; i < N; i++) {
@@ -112,9 +118,18 @@ describe(`${N} peers, 1000 values, ${FAIL} failures`, () => {
       await victims[rand(victims.length)].close();
       await waitFor(
         () => ringErrors(live()).length === 0,
-        30_000,
+        60_000,
         `ring repair after failure ${k + 1}`,
-      );
+      ).catch((e: Error) => {
+        const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').slice(0, 8);
+        const detail = live()
+          .filter((p) => ringErrors(live()).some((x) => x.startsWith(hex(p.nodeId))))
+          .map(
+            (p) =>
+              `${hex(p.nodeId)} state=${p.chord.state} preds=${p.chord.predecessors().map(hex).join(',')} succs=${p.chord.successors().map(hex).join(',')} links=${[...p.links.keys()].map((x) => x.slice(0, 8)).join(',')}`,
+          );
+        throw new Error(`${e.message}: ${ringErrors(live()).join('; ')} || ${detail.join(' || ')}`);
+      });
     }
     // Let replication after the last repair settle.
     const check = async (): Promise<string[]> => {

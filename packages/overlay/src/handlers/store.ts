@@ -71,9 +71,10 @@ export async function handleStore(ctx: HandlerContext, req: IncomingRequest): Pr
     }));
     replicas.forEach((to, i) => {
       const copy: StoreReq = { ...store, kindData, replicaNumber: i + 1 };
-      sendStore(peer, copy, req.certificates, to).catch((e: Error) =>
-        ctx.log.warn({ error: e.message }, 'replica store failed'),
-      );
+      sendStore(peer, copy, req.certificates, to).catch((e: Error) => {
+        ctx.log.debug({ error: e.message }, 'replica store failed');
+        peer.replicaPushFailed(to);
+      });
     });
   }
   return { body: encodeToBytes(storeAnsCodec(peer.config.nodeIdLength), ans) };
