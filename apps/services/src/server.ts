@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 /**
  * Runs the three servers for every overlay provisioned in a data directory: one HTTPS
  * listener (virtual hosts by SNI/Host), the DNS responder, and the configuration-signer
@@ -122,6 +123,9 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
       },
     });
     closers.push(() => app.close());
+    // SSLKEYLOGFILE: append NSS key-log lines so captures of the HTTPS traffic can be decrypted.
+    const keylog = process.env.SSLKEYLOGFILE;
+    if (keylog) app.server.on('keylog', (line: Buffer) => appendFileSync(keylog, line));
     await app.listen({ host: opts.listen.host, port: opts.listen.port });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : opts.listen.port;
