@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { request } from 'node:https';
+import { createServer, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -314,6 +314,49 @@ describe('reload-node against reload-services', () => {
     expect(badCa.stderr).toContain('holds no PEM certificate');
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/cannot fetch the configuration of .*ECONNREFUSED/);
+  }, 60_000);
+
+  it('enroll: a configuration whose signed bytes were changed is refused', async () => {
+    const served = await oam('GET', '/.well-known/reload-config');
+    expect(served.stdout).toContain('<initial-ttl>100</initial-ttl>');
+    const tampered = served.stdout.replace('<initial-ttl>100<', '<initial-ttl>101<');
+    // a server with the overlay's own HTTPS certificate, serving the tampered document
+    const files = join(dir, 'services', 'overlays', OVERLAY);
+    const fake = createServer(
+      {
+        cert: await readFile(join(files, 'https.pem')),
+        key: await readFile(join(files, 'https.key')),
+      },
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/p2p-overlay+xml' });
+        res.end(tampered);
+      },
+    );
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (fake.address() as { port: number }).port;
+      const r = await node(
+        'enroll',
+        '--config-url',
+        `https://${OVERLAY}:${port}/.well-known/reload-config`,
+        '--dns',
+        `127.0.0.1:${dnsPort}`,
+        '--ca-file',
+        prov.servicesCa,
+        '--username',
+        'alice',
+        '--password',
+        'alice-pw',
+        '--data',
+        join(dir, 'x4'),
+      );
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /^reload-node enroll: the configuration of node-e2e\.example\.org is not validly signed: .*do not use this server's document/,
+      );
+    } finally {
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
+    }
   }, 60_000);
 
   it('enroll: three nodes through DNS SRV discovery and the enrollment server', async () => {
