@@ -1,9 +1,9 @@
-import { appendFileSync } from 'node:fs';
 /**
  * Runs the three servers for every overlay provisioned in a data directory: one HTTPS
  * listener (virtual hosts by SNI/Host), the DNS responder, and the configuration-signer
  * renewal timers.
  */
+import { appendFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ReloadError } from '@reload/wire';
