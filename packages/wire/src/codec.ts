@@ -165,27 +165,40 @@ export class Writer {
   }
 }
 
-/** Bounds-checked big-endian reader over a byte range; every read names its field. */
+/**
+ * Bounds-checked big-endian reader over a byte range; every read names its field. Integers
+ * are assembled from the bytes (no DataView is needed on the decode path, so creating a
+ * Reader allocates nothing but itself); `view` is created on first use.
+ */
 export class Reader {
   readonly buf: Uint8Array;
-  readonly view: DataView;
   /** Current absolute offset in `buf`. */
   pos: number;
   /** Absolute offset one past the last readable byte. */
   end: number;
+  private dataView: DataView | undefined;
 
   /**
-   * @param view a DataView over exactly `buf` to share (sub-readers pass their parent's, so
-   *   nested vectors cost no new DataView); created when omitted.
+   * @param view a DataView over exactly `buf` to share (sub-readers pass their parent's);
+   *   created lazily by {@link Reader.view} when omitted.
    */
   constructor(buf: Uint8Array, offset = 0, end = buf.length, view?: DataView) {
     if (offset < 0 || end > buf.length || offset > end) {
       throw invalidMessage('buffer', offset, `bad range [${offset}, ${end}) of ${buf.length}`);
     }
     this.buf = buf;
-    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.dataView = view;
     this.pos = offset;
     this.end = end;
+  }
+
+  /** A DataView over exactly `buf` (created on first access, then shared). */
+  get view(): DataView {
+    return (this.dataView ??= new DataView(
+      this.buf.buffer,
+      this.buf.byteOffset,
+      this.buf.byteLength,
+    ));
   }
 
   /** Bytes left before `end`. */
@@ -206,30 +219,47 @@ export class Reader {
 
   u16(field: string): number {
     this.need(2, field);
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 2;
+    return (b[p] << 8) | b[p + 1];
   }
 
   u24(field: string): number {
     this.need(3, field);
-    const v = (this.buf[this.pos] << 16) | this.view.getUint16(this.pos + 1);
-    this.pos += 3;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 3;
+    return (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
   }
 
   u32(field: string): number {
     this.need(4, field);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    // multiply, not shift, for the top byte: `<< 24` would make values ≥ 2^31 negative
+    return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
   }
 
+  /** uint64 as a bigint (one BigInt per field; see {@link Reader.u64Number} to avoid it). */
   u64(field: string): bigint {
     this.need(8, field);
-    const v = this.view.getBigUint64(this.pos);
-    this.pos += 8;
-    return v;
+    const hi = this.u32(field);
+    const lo = this.u32(field);
+    // below 2^53 the value is exact as a double: one BigInt instead of three
+    return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /**
+   * uint64 as a number when it is at most `Number.MAX_SAFE_INTEGER` (2^53 − 1), else as a
+   * bigint: no BigInt allocation for the usual values (times in ms, counters).
+   */
+  u64Number(field: string): number | bigint {
+    this.need(8, field);
+    const hi = this.u32(field);
+    const lo = this.u32(field);
+    return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   uint(width: PrefixWidth, field: string): number {
@@ -279,7 +309,7 @@ export class Reader {
   /** A sub-reader over the next `len` bytes; this reader skips past them. */
   take(len: number, field: string): Reader {
     this.need(len, field);
-    const r = new Reader(this.buf, this.pos, this.pos + len, this.view);
+    const r = new Reader(this.buf, this.pos, this.pos + len, this.dataView);
     this.pos += len;
     return r;
   }

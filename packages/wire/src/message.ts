@@ -8,14 +8,13 @@
  * (see {@link messageSignatureInput}).
  */
 import { Reader, Writer, unencodable } from './codec.js';
-import { FRAGMENT_UNFRAGMENTED } from './constants.js';
+import { FRAGMENT_LAST_BIT, FRAGMENT_OFFSET_MASK, FRAGMENT_UNFRAGMENTED } from './constants.js';
 import { invalidMessage } from './errors.js';
 import {
   decodeForwardingHeaderFrom,
   encodeForwardingHeader,
   type ForwardingHeader,
   forwardingHeaderLength,
-  fragmentInfo,
   type WireOptions,
 } from './forwarding-header.js';
 import {
@@ -126,7 +125,11 @@ export function decodeMessage(bytes: Uint8Array, opts?: WireOptions): DecodedMes
       `says ${forwardingHeader.length} bytes, message has ${bytes.length}`,
     );
   }
-  if (!fragmentInfo(forwardingHeader.fragment).whole) {
+  // whole = last bit set and offset 0 (fragmentInfo(...).whole without its object)
+  if (
+    (forwardingHeader.fragment & (FRAGMENT_LAST_BIT | FRAGMENT_OFFSET_MASK)) !==
+    FRAGMENT_LAST_BIT
+  ) {
     throw invalidMessage(
       'ForwardingHeader.fragment',
       12,

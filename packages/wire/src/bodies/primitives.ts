@@ -6,7 +6,14 @@
  * Internal to @reload/wire: not re-exported from the package index (the forwarding-header
  * module owns the public NodeId/ResourceId helpers), so names here cannot collide.
  */
-import { type Codec, type PrefixWidth, type Reader, type Writer, unencodable } from '../codec.js';
+import {
+  type Codec,
+  maxForWidth,
+  type PrefixWidth,
+  type Reader,
+  type Writer,
+  unencodable,
+} from '../codec.js';
 import { invalidMessage } from '../errors.js';
 import { type WireOptions, nodeIdLengthOf } from '../forwarding-header.js';
 
@@ -134,9 +141,20 @@ export function vectorCodec<T>(
       );
     },
     decode(r) {
-      const sub = r.sub(width, field, max, min);
+      // confine the one reader to the vector (no sub-reader); an element overrunning it fails
+      const at = r.pos;
+      const len = r.uint(width, field);
+      if (len < min || (max !== undefined && len > max)) {
+        throw invalidMessage(
+          field,
+          at,
+          `length ${len} outside <${min}..${max ?? maxForWidth(width)}>`,
+        );
+      }
+      const saved = r.enter(len, field);
       const out: T[] = [];
-      while (sub.remaining > 0) out.push(elem.decode(sub));
+      while (r.pos < r.end) out.push(elem.decode(r));
+      r.end = saved;
       return out;
     },
   };

@@ -47,12 +47,12 @@ function makeStoredDataCodec(model: StoredDataModel): Codec<StoredData> {
       });
     },
     decode(r: Reader) {
-      const body = r.sub(4, 'StoredData.length');
-      const storageTime = body.u64('StoredData.storage_time');
-      const lifetime = body.u32('StoredData.lifetime');
-      const value = valueCodec.decode(body);
-      const signature = SignatureCodec.decode(body);
-      body.done('StoredData');
+      const saved = r.enter(r.u32('StoredData.length'), 'StoredData.length');
+      const storageTime = r.u64('StoredData.storage_time');
+      const lifetime = r.u32('StoredData.lifetime');
+      const value = valueCodec.decode(r);
+      const signature = SignatureCodec.decode(r);
+      r.leave(saved, 'StoredData');
       return { storageTime, lifetime, value, signature };
     },
   };
