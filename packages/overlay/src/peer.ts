@@ -359,13 +359,15 @@ export class Peer {
       predecessors: hex(this.chord.predecessors()),
       successors: hex(this.chord.successors()),
       fingers: [...new Set(hex(this.chord.fingers()))],
-      links: [...this.links.entries()].map(([id, l]) => ({
-        nodeId: id,
-        address: `${l.remoteAddress.host}:${l.remoteAddress.port}`,
-        protocol: l.protocol,
-        state: l.state,
-        rttMs: l.rtt().srttMs,
-      })),
+      links: [...new Map([...this.links.entries()].map(([id, l]) => [l, id])).entries()].map(
+        ([l, id]) => ({
+          nodeId: id,
+          address: `${l.remoteAddress.host}:${l.remoteAddress.port}`,
+          protocol: l.protocol,
+          state: l.state,
+          rttMs: l.rtt().srttMs,
+        }),
+      ),
       ...(this.storage ? { storedBytes: this.storage.usage().bytes } : {}),
       transport: this.transport.stats,
     };
@@ -391,7 +393,9 @@ export class Peer {
       old.removeAllListeners('close');
       old.close();
     }
-    this.links.set(k, link);
+    // A certificate may carry several Node-IDs (§4.1): the link answers to each of them.
+    const keys = link.remoteNodeIds.map(nodeIdToHex);
+    for (const key of keys) this.links.set(key, link);
     link.on('message', (bytes) => this.transport.receive(id, bytes.slice()));
     link.on('failed', () => this.run(this.chord.onLinkFailed(id)));
     link.on('messageTooLarge', (info) =>
@@ -399,13 +403,14 @@ export class Peer {
     );
     link.on('close', () => {
       if (this.links.get(k) === link) {
-        this.links.delete(k);
+        for (const key of keys) if (this.links.get(key) === link) this.links.delete(key);
         if (!this.closed) this.run(this.chord.onLinkFailed(id));
       }
     });
-    const waiters = this.awaitingLink.get(k);
-    if (waiters) {
-      this.awaitingLink.delete(k);
+    for (const key of keys) {
+      const waiters = this.awaitingLink.get(key);
+      if (!waiters) continue;
+      this.awaitingLink.delete(key);
       for (const w of waiters) {
         this.clock.clearTimeout(w.timer);
         w.resolve();
