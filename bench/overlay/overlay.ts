@@ -120,7 +120,8 @@ async function main(): Promise<void> {
   }
 
   const isResponder = (res: IncomingResponse, target: Uint8Array): boolean =>
-    !!res.signer.nodeId && hex(res.signer.nodeId) === hex(responsibleFor(target)?.nodeId ?? []);
+    !!res.signer.nodeId &&
+    hex(res.signer.nodeId) === hex(responsibleFor(target)?.nodeId ?? new Uint8Array(0));
   const pings = await run(
     PINGS,
     (from, target) => from.ping({ kind: 'resource', resourceId: target }),

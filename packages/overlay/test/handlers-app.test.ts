@@ -94,7 +94,7 @@ describe('AppAttach (§6.5.2)', () => {
     const cand = ans.candidates[0];
     expect(cand.type).toBe('host');
     expect('address' in cand.addrPort && formatIpAddress(cand.addrPort)).toBe('192.0.2.7');
-    expect(cand.addrPort.port).toBe(5070);
+    expect('port' in cand.addrPort && cand.addrPort.port).toBe(5070);
   });
 
   it('an application that is not registered gets Error_Not_Found', async () => {
