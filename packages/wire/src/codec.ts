@@ -144,6 +144,56 @@ export class Writer {
   }
 
   /**
+   * Starts a vector whose length is not computed up front: reserves a `width`-byte length
+   * prefix and returns its offset, for {@link Writer.endVector} to fill in once the elements
+   * are written (no closure, no second pass over encodedLength on hot paths).
+   */
+  beginVector(width: PrefixWidth, field: string): number {
+    this.room(width, field);
+    const at = this.pos;
+    this.pos += width;
+    return at;
+  }
+
+  /**
+   * Ends a vector begun at `at` by {@link Writer.beginVector}: writes the byte count since the
+   * prefix into it, after checking it against `<min..max>`.
+   * @throws ReloadError('WIRE_UNENCODABLE') when the length is out of range.
+   */
+  endVector(
+    at: number,
+    width: PrefixWidth,
+    field: string,
+    max = maxForWidth(width),
+    min = 0,
+  ): void {
+    const length = this.pos - at - width;
+    if (length > max) throw unencodable(field, `length ${length} exceeds maximum ${max}`);
+    if (length < min) throw unencodable(field, `length ${length} below minimum ${min}`);
+    const b = this.buf;
+    switch (width) {
+      case 4:
+        b[at] = length >>> 24;
+        b[at + 1] = (length >>> 16) & 0xff;
+        b[at + 2] = (length >>> 8) & 0xff;
+        b[at + 3] = length & 0xff;
+        return;
+      case 3:
+        b[at] = length >>> 16;
+        b[at + 1] = (length >>> 8) & 0xff;
+        b[at + 2] = length & 0xff;
+        return;
+      case 2:
+        b[at] = length >>> 8;
+        b[at + 1] = length & 0xff;
+        return;
+      case 1:
+        b[at] = length;
+        return;
+    }
+  }
+
+  /**
    * A vector of structures: writes a `width`-byte length prefix equal to `length` (computed by
    * the caller from encodedLength), then calls `body`, and checks that exactly `length` bytes
    * were written.

@@ -101,15 +101,15 @@ export function encodeMessageContentsInto(
   }
   w.u16(c.messageCode, 'MessageContents.message_code');
   if (body) {
-    w.vector(4, body.codec.encodedLength(body.value), 'MessageContents.message_body', () =>
-      body.codec.encode(body.value, w),
-    );
+    const at = w.beginVector(4, 'MessageContents.message_body');
+    body.codec.encode(body.value, w);
+    w.endVector(at, 4, 'MessageContents.message_body');
   } else {
     w.opaque(c.messageBody, 4, 'MessageContents.message_body');
   }
-  w.vector(4, extensionsLength(c.extensions), 'MessageContents.extensions', () => {
-    for (const e of c.extensions) MessageExtensionCodec.encode(e, w);
-  });
+  const at = w.beginVector(4, 'MessageContents.extensions');
+  for (const e of c.extensions) MessageExtensionCodec.encode(e, w);
+  w.endVector(at, 4, 'MessageContents.extensions');
 }
 
 /** Codec for {@link MessageContents} (RFC 6940 §6.3.3). */

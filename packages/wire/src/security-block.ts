@@ -105,17 +105,21 @@ export const SignerIdentityCodec: Codec<SignerIdentity> = {
   encodedLength: (v) => 1 + 2 + signerIdentityValueLength(v),
   encode(v, w: Writer) {
     w.u8(v.identityType, 'SignerIdentity.identity_type');
-    w.vector(2, signerIdentityValueLength(v), 'SignerIdentity.length', () => {
-      if ('certificateHash' in v) {
-        w.u8(v.hashAlg, 'SignerIdentity.hash_alg');
-        w.opaque(v.certificateHash, 1, 'SignerIdentity.certificate_hash');
-      } else if ('certificateNodeIdHash' in v) {
-        w.u8(v.hashAlg, 'SignerIdentity.hash_alg');
-        w.opaque(v.certificateNodeIdHash, 1, 'SignerIdentity.certificate_node_id_hash');
-      } else if ('value' in v) {
-        w.bytes(v.value, 'SignerIdentity.identity');
-      }
-    });
+    const len = signerIdentityValueLength(v); // also rejects inconsistent identities
+    w.u16(len, 'SignerIdentity.length');
+    const start = w.pos;
+    if ('certificateHash' in v) {
+      w.u8(v.hashAlg, 'SignerIdentity.hash_alg');
+      w.opaque(v.certificateHash, 1, 'SignerIdentity.certificate_hash');
+    } else if ('certificateNodeIdHash' in v) {
+      w.u8(v.hashAlg, 'SignerIdentity.hash_alg');
+      w.opaque(v.certificateNodeIdHash, 1, 'SignerIdentity.certificate_node_id_hash');
+    } else if ('value' in v) {
+      w.bytes(v.value, 'SignerIdentity.identity');
+    }
+    if (w.pos - start !== len) {
+      throw unencodable('SignerIdentity.length', `wrote ${w.pos - start} bytes, expected ${len}`);
+    }
   },
   decode(r: Reader): SignerIdentity {
     const at = r.pos;
@@ -177,9 +181,9 @@ export const SecurityBlockCodec: Codec<SecurityBlock> = {
   encodedLength: (v) =>
     2 + certificatesLength(v.certificates) + SignatureCodec.encodedLength(v.signature),
   encode(v, w) {
-    w.vector(2, certificatesLength(v.certificates), 'SecurityBlock.certificates', () => {
-      for (const c of v.certificates) GenericCertificateCodec.encode(c, w);
-    });
+    const at = w.beginVector(2, 'SecurityBlock.certificates');
+    for (const c of v.certificates) GenericCertificateCodec.encode(c, w);
+    w.endVector(at, 2, 'SecurityBlock.certificates');
     SignatureCodec.encode(v.signature, w);
   },
   decode(r) {

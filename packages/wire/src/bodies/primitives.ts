@@ -128,17 +128,9 @@ export function vectorCodec<T>(
   return {
     encodedLength: (v) => width + bodyLength(v),
     encode(v, w) {
-      const len = bodyLength(v);
-      if (len < min) throw unencodable(field, `length ${len} below minimum ${min}`);
-      w.vector(
-        width,
-        len,
-        field,
-        () => {
-          for (const x of v) elem.encode(x, w);
-        },
-        max,
-      );
+      const at = w.beginVector(width, field);
+      for (const x of v) elem.encode(x, w);
+      w.endVector(at, width, field, max, min);
     },
     decode(r) {
       // confine the one reader to the vector (no sub-reader); an element overrunning it fails

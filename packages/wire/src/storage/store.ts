@@ -76,9 +76,9 @@ export function writeKindValues(w: Writer, v: KindValues, field: string): void {
     w.opaque(v.rawValues, 4, field);
     return;
   }
-  w.vector(4, kindValuesLength(v) - 4, field, () => {
-    for (const d of v.values) storedDataCodec(d.value.model).encode(d, w);
-  });
+  const at = w.beginVector(4, field);
+  for (const d of v.values) storedDataCodec(d.value.model).encode(d, w);
+  w.endVector(at, 4, field);
 }
 
 /** Reads a `StoredData values<0..2^32-1>` vector for `kind`, raw when its model is unknown. */

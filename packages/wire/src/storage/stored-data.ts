@@ -39,12 +39,12 @@ function makeStoredDataCodec(model: StoredDataModel): Codec<StoredData> {
   return {
     encodedLength: (v) => 4 + innerLength(v),
     encode(v, w) {
-      w.vector(4, innerLength(v), 'StoredData.length', () => {
-        w.u64(v.storageTime, 'StoredData.storage_time');
-        w.u32(v.lifetime, 'StoredData.lifetime');
-        valueCodec.encode(v.value, w);
-        SignatureCodec.encode(v.signature, w);
-      });
+      const at = w.beginVector(4, 'StoredData.length');
+      w.u64(v.storageTime, 'StoredData.storage_time');
+      w.u32(v.lifetime, 'StoredData.lifetime');
+      valueCodec.encode(v.value, w);
+      SignatureCodec.encode(v.signature, w);
+      w.endVector(at, 4, 'StoredData.length');
     },
     decode(r: Reader) {
       const saved = r.enter(r.u32('StoredData.length'), 'StoredData.length');
