@@ -20,15 +20,32 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { fetchValues, storeValues, type Peer, type ValueInput } from '@reload/overlay';
-import type { StoredDataModel, StoredDataSpecifier } from '@reload/wire';
+import { createTlsTransport, trustStoreVerifier } from '@reload/link';
 import {
-  KINDS,
-  OVERLAY,
-  makeOverlay,
-  ringErrors,
-  waitFor,
-} from '../../packages/overlay/test/helpers.js';
+  createPeer,
+  fetchValues,
+  storeValues,
+  type Peer,
+  type PeerConfig,
+  type ValueInput,
+} from '@reload/overlay';
+import {
+  createCa,
+  createTrustStore,
+  generateKeyPairAsync,
+  issueCertificateForKey,
+  randomNodeId,
+  resourceId,
+} from '@reload/security';
+import {
+  createKindRegistry,
+  createPolicyRegistry,
+  openMemoryBackend,
+  openStorage,
+  securityVerifier,
+} from '@reload/storage';
+import type { StoredDataModel, StoredDataSpecifier } from '@reload/wire';
+import { KINDS, OVERLAY, ringErrors, waitFor } from '../../packages/overlay/test/helpers.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 /** `--reload-only`: skip the OpenDHT run (for profiling). */
@@ -105,6 +122,77 @@ async function runPhase(
   };
   await Promise.all(Array.from({ length: limit }, worker));
   return { summary: summarize(lat, ok, jobs.length, performance.now() - t0), errors };
+}
+
+/**
+ * `n` peers over TLS on loopback, as packages/overlay/test/helpers.ts `makeOverlay(n, {}, true,
+ * 'tls')` builds them (ECDSA P-256 certificates from one overlay CA, user<i>, the test
+ * KINDS, storage on memory-level), but with the peer's default housekeeping interval (5 s)
+ * instead of the tests' 1 s: 100 peers' housekeeping in one process is itself a load.
+ */
+async function makeTlsOverlay(n: number): Promise<{ peers: Peer[]; close(): Promise<void> }> {
+  const ca = await createCa({ subject: `CN=${OVERLAY}`, keyAlgorithm: 'ecdsa-p256' });
+  const trust = createTrustStore({ rootCerts: [ca.certificate], overlay: OVERLAY });
+  const config: PeerConfig = {
+    overlay: OVERLAY,
+    sequence: 1,
+    nodeIdLength: 16,
+    initialTtl: 100,
+    maxMessageSize: 5000,
+    reliabilityTimerMs: 1000,
+  };
+  const peers: Peer[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  for (let i = 0; i < n; i++) {
+    const keys = await generateKeyPairAsync('ecdsa-p256');
+    const nodeId = randomNodeId(16);
+    const certificate = await issueCertificateForKey({
+      ca,
+      publicKey: keys.publicKey,
+      nodeIds: [nodeId],
+      overlay: OVERLAY,
+      username: `user${i}`,
+    });
+    const credentials = { certificate, privateKey: keys.privateKey };
+    const owner: { peer?: Peer } = {};
+    const storage = await openStorage({
+      backend: await openMemoryBackend(),
+      kinds: createKindRegistry(Object.values(KINDS)),
+      policies: createPolicyRegistry(),
+      verifier: securityVerifier({ trust }),
+      resourceIdOf: (name) => resourceId(name, 16),
+      replicaSenderAllowed: (resource, signer) =>
+        owner.peer?.acceptsStoreFrom(resource, signer.nodeId) ?? false,
+    });
+    const peer = createPeer({
+      storage,
+      config,
+      credentials,
+      nodeId,
+      trust,
+      linkTransport: createTlsTransport({
+        cert: certificate,
+        key: keys.privateKey,
+        ca: [ca.certificate],
+        verifier: trustStoreVerifier(trust),
+        keyLogFile: null,
+      }),
+      listen: { host: '127.0.0.1', port: 0 },
+    });
+    owner.peer = peer;
+    closers.push(() => storage.close());
+    await peer.start();
+    if (i === 0) peer.createOverlay();
+    else await peer.join(peers[0].address, 60_000);
+    peers.push(peer);
+  }
+  return {
+    peers,
+    close: async () => {
+      await Promise.all(peers.map((p) => p.close()));
+      await Promise.all(closers.map((c) => c()));
+    },
+  };
 }
 
 /** One stored value: where it is, how to fetch it, and what must come back. */
@@ -238,10 +326,7 @@ async function main(): Promise<void> {
 
   // ---- RELOAD --------------------------------------------------------------------------
   const t0 = performance.now();
-  const o = await makeOverlay(PEERS, {}, true, 'tls');
-  const first = await o.spawn(0);
-  first.createOverlay();
-  for (let i = 1; i < PEERS; i++) await (await o.spawn(i)).join(first.address, 60_000);
+  const o = await makeTlsOverlay(PEERS);
   await waitFor(() => ringErrors(o.peers).length === 0, 120_000, 'ring convergence');
   const setupS = (performance.now() - t0) / 1000;
   console.log(`reload: ${PEERS} peers joined over TLS and converged in ${setupS.toFixed(1)} s`);
