@@ -617,7 +617,11 @@ export class Peer {
           })
           .catch((e: Error) => {
             this.log.debug({ to: nodeIdToHex(a.to), error: e.message }, 'update failed');
-            this.run(c.onLinkFailed(a.to));
+            // An open, healthy link means the neighbour is alive (the framing layer detects
+            // failures, §6.6.5): a lost Update is repaired by stabilization. Only a neighbour
+            // we have no working link to is dropped from the tables.
+            const link = this.links.get(nodeIdToHex(a.to));
+            if (!link || link.state !== 'open') this.run(c.onLinkFailed(a.to));
           });
       case 'leave': {
         const body = encodeToBytes(leaveReqCodec(this.config.nodeIdLength), {
