@@ -113,10 +113,19 @@ export function webCryptoSigningAlgorithm(
 
 /** Imports a Node private key into WebCrypto (via PKCS#8) for certificate/CSR signing. */
 export async function toCryptoPrivateKey(key: KeyObject): Promise<webcrypto.CryptoKey> {
-  const alg = keyAlgorithmOf(key);
-  const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });
-  return subtle.importKey('pkcs8', pkcs8, webCryptoAlgorithm(alg), false, ['sign']);
+  // A CA signs many certificates with one key: import it into WebCrypto once.
+  let imported = importedPrivateKeys.get(key);
+  if (!imported) {
+    const alg = keyAlgorithmOf(key);
+    const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });
+    imported = subtle.importKey('pkcs8', pkcs8, webCryptoAlgorithm(alg), false, ['sign']);
+    importedPrivateKeys.set(key, imported);
+  }
+  return imported;
 }
+
+/** WebCrypto imports of node private keys, per KeyObject (non-extractable, sign only). */
+const importedPrivateKeys = new WeakMap<KeyObject, Promise<webcrypto.CryptoKey>>();
 
 /** Imports a Node public key into WebCrypto (via SPKI). */
 export async function toCryptoPublicKey(key: KeyObject): Promise<webcrypto.CryptoKey> {
