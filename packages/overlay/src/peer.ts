@@ -398,6 +398,9 @@ export class Peer {
     for (const key of keys) this.links.set(key, link);
     link.on('message', (bytes) => this.transport.receive(id, bytes.slice()));
     link.on('failed', () => this.run(this.chord.onLinkFailed(id)));
+    // ACKs came back before the link was given up (§6.6.5): tell the neighbour we are here so
+    // both tables list each other again.
+    link.on('restored', () => this.run(this.chord.onPeerAttached(id, { sendUpdate: true })));
     link.on('messageTooLarge', (info) =>
       this.log.warn({ from: k, length: info.length }, 'message over max-message-size discarded'),
     );
