@@ -363,7 +363,23 @@ async function main(): Promise<void> {
     }
   });
   const hops: number[] = [];
+  // Transport counters summed over all peers (retransmissions reveal answers slower than
+  // the overlay reliability timer).
+  const counters = (): Record<string, number> => {
+    const sum: Record<string, number> = { retransmissions: 0, duplicates: 0, dropped: 0, sent: 0 };
+    for (const p of o.peers) {
+      const st = p.transport.stats as unknown as Record<string, unknown>;
+      for (const k of Object.keys(sum)) sum[k] += typeof st[k] === 'number' ? st[k] : 0;
+    }
+    return sum;
+  };
+  const delta = (a: Record<string, number>, b: Record<string, number>): string =>
+    Object.keys(a)
+      .map((k) => `${k} ${b[k] - a[k]}`)
+      .join(', ');
+  const c0 = counters();
   const store = await runPhase(storeJobs, CONCURRENCY);
+  const c1 = counters();
   const fetchJobs = items.map((it) => async (): Promise<number | false> => {
     const t = performance.now();
     const r = await fetchValues(o.peers[it.reader], {
@@ -382,6 +398,7 @@ async function main(): Promise<void> {
     return right ? ms : false;
   });
   const fetch = await runPhase(fetchJobs, CONCURRENCY);
+  const c2 = counters();
   const meanHops = hops.reduce((a, b) => a + b, 0) / Math.max(1, hops.length);
   await o.close();
 
@@ -391,6 +408,8 @@ async function main(): Promise<void> {
   console.log(`\nRELOAD (TLS, signed messages and values), mean Fetch hops ${meanHops.toFixed(2)}`);
   console.log(line('Store', store.summary));
   console.log(line('Fetch', fetch.summary));
+  console.log(`  transport during Stores: ${delta(c0, c1)}`);
+  console.log(`  transport during Fetches: ${delta(c1, c2)}`);
   for (const [what, r] of [
     ['Store', store],
     ['Fetch', fetch],
