@@ -154,7 +154,7 @@ describe(`${N} peers, 1000 values, ${FAIL} failures`, () => {
       return errors;
     };
     let errors = await check();
-    for (let t = 0; t < 40 && errors.length > 0; t++) {
+    for (let t = 0; t < 160 && errors.length > 0; t++) {
       await new Promise((r) => setTimeout(r, 250));
       errors = await check();
     }
