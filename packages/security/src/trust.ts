@@ -110,12 +110,24 @@ export function createTrustStore(opts: TrustStoreOptions): TrustStore {
     return roots.some((r) => idEquals(r.sha256, info.sha256));
   }
 
+  // The issuer-signature check is a public-key operation per certificate and message: its
+  // outcome depends only on the two certificates, so it is remembered (validity periods and
+  // the bad-node list are still checked on every call).
+  const signedByCache = new Map<string, boolean>();
+
   function signedBy(child: CertificateInfo, issuer: CertificateInfo): boolean {
+    const key = `${Buffer.from(child.sha256).toString('hex')}/${Buffer.from(issuer.sha256).toString('hex')}`;
+    const known = signedByCache.get(key);
+    if (known !== undefined) return known;
+    let ok: boolean;
     try {
-      return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.publicKey);
+      ok = child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.publicKey);
     } catch {
-      return false;
+      ok = false;
     }
+    if (signedByCache.size >= 10_000) signedByCache.clear();
+    signedByCache.set(key, ok);
+    return ok;
   }
 
   function verifiesItself(info: CertificateInfo): boolean {
