@@ -13,10 +13,10 @@
  * OpenDHT's.
  *
  * Run: `npx tsx --conditions=@reload/source bench/storage/overlay-storage.ts [ops=2000]
- *   [concurrency=8] [peers=100] [--reload-only]` (never part of `pnpm test`).
+ *   [concurrency=8] [peers=100] [--reload-only] [--memo-x509]` (never part of `pnpm test`).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, X509Certificate, randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -50,6 +50,12 @@ import { KINDS, OVERLAY, ringErrors, waitFor } from '../../packages/overlay/test
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 /** `--reload-only`: skip the OpenDHT run (for profiling). */
 const RELOAD_ONLY = process.argv.includes('--reload-only');
+/**
+ * `--memo-x509`: experiment only — memoizes X509Certificate.verify per (certificate, key) in
+ * this process, to measure what caching issuer-signature checks in @reload/security's trust
+ * store would save. Not a fix; off by default.
+ */
+const MEMO_X509 = process.argv.includes('--memo-x509');
 const OPS = Number(args[0] ?? 2000);
 const CONCURRENCY = Number(args[1] ?? 8);
 const PEERS = Number(args[2] ?? 100);
@@ -314,6 +320,20 @@ function runOpenDht(): OpenDhtResult {
 const f = (x: number | null | undefined, d = 2): string => (x == null ? '—' : x.toFixed(d));
 
 async function main(): Promise<void> {
+  if (MEMO_X509) {
+    const memo = new WeakMap<X509Certificate, WeakMap<KeyObject, boolean>>();
+    const original = X509Certificate.prototype.verify;
+    X509Certificate.prototype.verify = function (this: X509Certificate, key: KeyObject): boolean {
+      let m = memo.get(this);
+      const known = m?.get(key);
+      if (known !== undefined) return known;
+      const ok = original.call(this, key);
+      if (!m) memo.set(this, (m = new WeakMap()));
+      m.set(key, ok);
+      return ok;
+    };
+    console.log('experiment: X509Certificate.verify memoized (--memo-x509)');
+  }
   console.log(
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ` +
       `load ${loadavg()
