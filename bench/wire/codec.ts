@@ -14,7 +14,7 @@
  * message through encodeMessage / decodeMessage (§6.3).
  */
 import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import {
   type Message,
   Reader,
@@ -130,6 +130,11 @@ const verifyRate = rate(() => {
 }, 100);
 const ratio = codecRate / verifyRate;
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+console.log(
+  `load average (1, 5, 15 min): ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`,
+);
 console.log(`StoreReq message: ${sample.length} bytes (one 1 KiB StoredData, RSA-2048 signatures)`);
 console.log(`encode+decode StoreReq message: ${codecRate.toFixed(0)} /s (per CPU-second)`);
 console.log(`RSA-2048 SHA-256 verify (node:crypto): ${verifyRate.toFixed(0)} /s (per CPU-second)`);
