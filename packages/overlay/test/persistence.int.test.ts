@@ -55,8 +55,8 @@ async function held(storage: Storage, e: Expected): Promise<string[] | undefined
   if (!ex) return undefined;
   const req: StoreReq = ex.request;
   const kd = req.kindData.find((k) => k.kind === e.kind);
-  const values: StoredData[] = kd?.values ?? [];
-  if (!kd) return undefined;
+  if (!kd || !('values' in kd)) return undefined;
+  const values: StoredData[] = kd.values;
   return values
     .filter((v) => v.value.value.exists)
     .map((v) => dec(v.value.value.value))
