@@ -24,6 +24,7 @@ import type { Storage } from '@reload/storage';
 import {
   AttachReqAnsCodec,
   type ConfigUpdateReq,
+  ConfigUpdateReqCodec,
   type Destination,
   ErrorCode,
   type IceCandidate,
@@ -105,6 +106,12 @@ export interface PeerOptions {
    * refuse it. Without it, ConfigUpdates are refused.
    */
   onConfigUpdate?: (update: ConfigUpdateReq) => Promise<void>;
+  /**
+   * The signed configuration document in force (UTF-8 XML bytes, §11.1). When given, a request
+   * that carried an older configuration sequence is answered Error_Config_Too_Old and its
+   * sender is sent a ConfigUpdate with this document (§6.3.2.1).
+   */
+  configurationDocument?: () => Uint8Array | undefined;
 }
 
 /** A snapshot for `reload-node status` and tests. */
@@ -172,6 +179,8 @@ export class Peer {
   /** Replica → responsible range it last received completely (see syncReplicas). */
   private readonly replicaSynced = new Map<string, string>();
   private syncing = false;
+  /** ConfigUpdates already sent, `node/sequence` (§6.3.2.1). */
+  private readonly configUpdatesSent = new Set<string>();
   private closed = false;
   private readonly startedAt: number;
 
@@ -239,6 +248,7 @@ export class Peer {
       clock: this.clock,
       logger: this.log,
       onRequest: (req) => handleRequest(this.handlerContext(), req),
+      onConfigTooOld: (requester) => this.sendConfigUpdate(requester),
     });
   }
 
@@ -764,6 +774,30 @@ export class Peer {
   /** A replica Store to `to` failed: the next housekeeping tick resends the range (§10.4). */
   replicaPushFailed(to: Uint8Array): void {
     this.replicaSynced.delete(nodeIdToHex(to));
+  }
+
+  /**
+   * §6.3.2.1: a node whose configuration is older than ours gets a ConfigUpdate carrying the
+   * document in force. Sent at most once per node and sequence number.
+   */
+  private sendConfigUpdate(to: Uint8Array): void {
+    const doc = this.o.configurationDocument?.();
+    if (!doc) return;
+    const k = `${nodeIdToHex(to)}/${this.config.sequence}`;
+    if (this.configUpdatesSent.has(k)) return;
+    this.configUpdatesSent.add(k);
+    this.transport
+      .request({
+        destinationList: [{ kind: 'node', nodeId: to }],
+        messageCode: MessageCode.config_update_req,
+        body: encodeToBytes(ConfigUpdateReqCodec, { type: 'config', configData: doc }),
+        // The receiver's sequence is older than ours: 65535 is accepted whatever it holds.
+        configurationSequence: 0xffff,
+        transmissions: 1,
+      })
+      .catch((e: Error) =>
+        this.log.debug({ to: nodeIdToHex(to), error: e.message }, 'ConfigUpdate not accepted'),
+      );
   }
 
   /** Address of the local application for an Application-ID (§6.5.2), if registered. */

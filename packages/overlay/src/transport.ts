@@ -166,6 +166,8 @@ export interface TransportOptions {
   knownExtensions?: ReadonlySet<number>;
   /** Forwarding option types this node understands (§6.3.2.3). */
   knownForwardingOptions?: ReadonlySet<number>;
+  /** Largest message reassembled from fragments, bytes (default 1 MiB, §6.7). */
+  maxReassembledBytes?: number;
 }
 
 /** Counters of what the transport did, for `status` and tests. */
@@ -227,7 +229,13 @@ export function createMessageTransport(o: TransportOptions): MessageTransport {
   const pending = new Map<bigint, Pending>();
   const answered = new Map<string, CachedAnswer>();
   const inProgress = new Set<string>();
-  const reassembler = createReassembler({ now: () => o.clock.now(), nodeIdLength: o.nodeIdLength });
+  // §6.7: bounded reassembly buffers (a message may be 1 MiB, 256 in progress at most).
+  const reassembler = createReassembler({
+    now: () => o.clock.now(),
+    nodeIdLength: o.nodeIdLength,
+    maxMessageSize: o.maxReassembledBytes ?? 1 << 20,
+    maxPending: 256,
+  });
   const stats: TransportStats = {
     received: 0,
     delivered: 0,

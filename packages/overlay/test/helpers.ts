@@ -70,7 +70,7 @@ export interface TestOverlay {
   /** Warnings logged by each peer (index = peer). */
   logs: string[][];
   /** Creates and starts peer i (not joined). */
-  spawn(i: number): Promise<Peer>;
+  spawn(i: number, extra?: Partial<PeerOptions>): Promise<Peer>;
   close(): Promise<void>;
 }
 
@@ -112,7 +112,7 @@ export async function makeOverlay(
   };
   const peers: Peer[] = [];
   const logs: string[][] = [];
-  async function spawn(i: number): Promise<Peer> {
+  async function spawn(i: number, extra: Partial<PeerOptions> = {}): Promise<Peer> {
     const id = identities[i];
     const host = `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
     const linkTransport: LinkTransport =
@@ -154,6 +154,7 @@ export async function makeOverlay(
       ...(storage ? { storage } : {}),
       chordOptions,
       housekeepingMs: 1000,
+      ...extra,
       config: full,
       credentials: id.credentials,
       nodeId: id.nodeId,
