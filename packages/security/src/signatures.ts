@@ -4,6 +4,7 @@
  * with DER ECDSA-Sig-Value as TLS encodes it), the message and stored-data signature inputs,
  * and SecurityBlock helpers for messages.
  */
+import { messageSignatureInput as wireMessageSignatureInput } from '@reload/wire';
 import { createHash, hash, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import {
   CertificateType,
@@ -265,10 +266,13 @@ export function messageSignatureInput(
   messageContents: Uint8Array,
   identity: SignerIdentity,
 ): Uint8Array {
-  const head = Buffer.alloc(12);
-  head.writeUInt32BE(overlay >>> 0, 0);
-  head.writeBigUInt64BE(BigInt.asUintN(64, transactionId), 4);
-  return Buffer.concat([head, messageContents, encodeToBytes(SignerIdentityCodec, identity)]);
+  // One layout for the whole project: @reload/wire builds it (ForwardingHeader field widths).
+  return wireMessageSignatureInput(
+    overlay >>> 0,
+    BigInt.asUintN(64, transactionId),
+    messageContents,
+    identity,
+  );
 }
 
 /**
