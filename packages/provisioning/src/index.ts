@@ -7,5 +7,4 @@
 export * from './names.js';
 export * from './pki.js';
 export * from './naked-config.js';
-export * from './signing.js';
 export * from './store.js';

@@ -5,13 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import {
-  EnrollmentError,
-  ProvisioningStore,
-  parseNakedConfiguration,
-  reloadUriNodeIds,
-  verifySignedConfiguration,
-} from '../src/index.js';
+import { certificateNodeIds, verifyConfiguration } from '@reload/config';
+import { EnrollmentError, ProvisioningStore, parseNakedConfiguration } from '../src/index.js';
 
 x509.cryptoProvider.set(webcrypto as never);
 
@@ -72,10 +67,11 @@ describe('provisioning', () => {
     }
     expect((await stat(store.servicesCaPaths.key)).mode & 0o777).toBe(0o600);
     const signed = await store.signedConfiguration(OVERLAY);
-    const v = verifySignedConfiguration(signed, await store.rootCertificate(OVERLAY), [
-      rec.signerNodeId,
-    ]);
-    expect(v.signerNodeIds).toEqual([rec.signerNodeId]);
+    const v = verifyConfiguration(signed, {
+      trustedSigners: [rec.signerNodeId],
+      rootCerts: [await store.rootCertificate(OVERLAY)],
+    });
+    expect(v.signer.nodeIds).toEqual([rec.signerNodeId]);
     expect(signed).toContain(`<configuration-signer>${rec.signerNodeId}</configuration-signer>`);
   });
 
@@ -137,12 +133,12 @@ describe('enrollment (RFC 6940 §11.3)', () => {
     const cert = new X509Certificate(r1.certificate);
     expect(cert.subject ?? '').toBe(''); // §11.3: empty subject
     expect(cert.subjectAltName).toContain(`email:alice@${OVERLAY}`);
-    const ids = reloadUriNodeIds(cert);
+    const ids = certificateNodeIds(r1.certificate);
     expect(ids).toHaveLength(2);
     expect(new Set(ids).size).toBe(2);
     expect(cert.checkIssued(new X509Certificate(await store.rootCertificate(OVERLAY)))).toBe(true);
     const r2 = await store.enroll(OVERLAY, { username: 'alice', password: 'correct horse', csr });
-    expect(reloadUriNodeIds(new X509Certificate(r2.certificate))).toEqual([ids[0]]);
+    expect(certificateNodeIds(r2.certificate)).toEqual([ids[0]]);
     const issued = await store.issuedCertificates(OVERLAY);
     expect(issued.map((c) => c.username)).toEqual(['alice', 'alice']);
   });
@@ -207,13 +203,14 @@ describe('signer renewal and persistence', () => {
       const prevSigners = [...prev.matchAll(/<configuration-signer>([^<]+)</g)].map((m) =>
         m[1].trim(),
       );
-      const v = verifySignedConfiguration(doc, root, prevSigners);
-      expect(v.signerNodeIds).toEqual([rec.signerNodeId]);
+      const v = verifyConfiguration(doc, { trustedSigners: prevSigners, rootCerts: [root] });
+      expect(v.signer.nodeIds).toEqual([rec.signerNodeId]);
       const p0 = parseNakedConfiguration(prev.replace(/<signature>[^<]*<\/signature>/, ''));
       const p1 = parseNakedConfiguration(doc.replace(/<signature>[^<]*<\/signature>/, ''));
       expect(p1.sequence).toBe(p0.sequence + 1);
       expect(Date.parse(p1.expiration)).toBe(Math.floor(signer.notAfter / 1000) * 1000);
-      expect(v.signer.validTo).not.toBe(undefined);
+      // signed by the renewed signer
+      expect(Date.parse(new X509Certificate(v.signer.certificate).validTo)).toBe(signer.notAfter);
       prev = doc;
     }
     const history = await store.signerHistory(OVERLAY);
