@@ -7,8 +7,9 @@
  * packet (test/wire/pcap.ts), and Wireshark's RELOAD dissector must decode Attach, Join,
  * Update, Store and Fetch requests and answers with the message codes we sent, with no
  * malformed packet and no expert info (its "Unknown" label of version 0x0a aside).
+ * Capture, decryption, splitting and re-wrapping: test/support/tshark.ts.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,16 +17,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FramedMessageCodec,
-  MessageCode,
-  Reader,
-  decodeMessage,
-  encodeToBytes,
-} from '@reload/wire';
-import type { FramedMessage } from '@reload/wire';
+import { MessageCode, decodeMessage } from '@reload/wire';
 import { requireTool } from '../../packages/link/test/helpers/pki.js';
-import { type PcapPacket, writePcap } from '../wire/pcap.js';
+import { writePcap } from '../wire/pcap.js';
+import {
+  dissect,
+  followTls,
+  framesOf,
+  rewrap,
+  startCapture,
+  tcpStreams,
+} from '../support/tshark.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -50,33 +52,6 @@ async function freePorts(n: number): Promise<number> {
   throw new Error('no block of free ports found');
 }
 
-/** Each TLS stream of `tshark -z follow,tls,raw,N` output: the two directions' plaintext. */
-function parseFollows(text: string): { stream: string; a: Buffer; b: Buffer }[] {
-  const out: { stream: string; a: Buffer; b: Buffer }[] = [];
-  for (const block of text.split(/={10,}/)) {
-    const filter = /^Filter: (.*)$/m.exec(block);
-    if (!filter) continue;
-    const a: Buffer[] = [];
-    const b: Buffer[] = [];
-    for (const line of block.split('\n')) {
-      if (/^(Follow|Filter|Node \d):/.test(line)) continue;
-      const hex = line.trim();
-      if (hex === '' || !/^[0-9a-fA-F]+$/.test(hex)) continue;
-      (line.startsWith('\t') ? b : a).push(Buffer.from(hex, 'hex'));
-    }
-    out.push({ stream: filter[1], a: Buffer.concat(a), b: Buffer.concat(b) });
-  }
-  return out;
-}
-
-/** The §6.6.2 frames of one direction's plaintext. */
-function framesOf(stream: Buffer): FramedMessage[] {
-  const r = new Reader(stream);
-  const out: FramedMessage[] = [];
-  while (r.remaining > 0) out.push(FramedMessageCodec.decode(r));
-  return out;
-}
-
 let dir = '';
 let keylog = '';
 let pcap = '';
@@ -92,24 +67,7 @@ beforeAll(async () => {
   pcap = join(dir, 'links.pcapng');
   const base = await freePorts(3);
 
-  const cap = spawn(
-    'dumpcap',
-    ['-i', 'lo', '-f', `tcp portrange ${base}-${base + 2}`, '-w', pcap],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let capErr = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`dumpcap did not start: ${capErr}`)), 15_000);
-    cap.stderr.on('data', (d: Buffer) => {
-      capErr += d.toString();
-      if (capErr.includes('Capturing on')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    cap.on('exit', () => reject(new Error(`dumpcap exited: ${capErr}`)));
-  });
-  await new Promise((r) => setTimeout(r, 1000)); // the filter goes live just after the message
+  const cap = await startCapture(`tcp portrange ${base}-${base + 2}`, pcap);
 
   try {
     const r = await run(
@@ -128,10 +86,7 @@ beforeAll(async () => {
     const x = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`the 3-peer demo failed: ${x.message}\n${x.stderr ?? ''}\n${x.stdout ?? ''}`);
   } finally {
-    await new Promise((r) => setTimeout(r, 300)); // last ACK frames
-    const exited = new Promise((r) => cap.once('exit', r));
-    cap.kill('SIGINT');
-    await exited;
+    await cap.stop();
   }
 }, 120_000);
 
@@ -151,54 +106,17 @@ describe('Wireshark decodes the decrypted links of a 3-peer overlay', () => {
   });
 
   it('Attach, Join, Update, Store and Fetch requests and answers decode without errors', async () => {
-    const streams = (
-      await run('tshark', ['-r', pcap, '-T', 'fields', '-e', 'tcp.stream'], { maxBuffer: 64 << 20 })
-    ).stdout
-      .split('\n')
-      .filter((l) => l.trim() !== '');
-    const ids = [...new Set(streams)].sort((x, y) => Number(x) - Number(y));
+    const ids = await tcpStreams(pcap);
     expect(ids.length).toBeGreaterThanOrEqual(2);
-    const follow = await run(
-      'tshark',
-      [
-        '-r',
-        pcap,
-        '-o',
-        `tls.keylog_file:${keylog}`,
-        '-q',
-        ...ids.flatMap((i) => ['-z', `follow,tls,raw,${i}`]),
-      ],
-      { maxBuffer: 256 << 20 },
-    );
-    const followed = parseFollows(follow.stdout);
+    const followed = await followTls(pcap, keylog, ids);
     expect(followed).toHaveLength(ids.length);
 
     // Every direction of every stream must be whole §6.6.2 frames (decryption worked). Each
-    // TLS stream becomes one plain TCP conversation to port 6084: first the direction that
-    // starts with a data frame (the dissector learns the conversation from it; a lone ACK
-    // frame opening a stream is not dissected), then the other direction as the replies.
-    const packets: PcapPacket[] = [];
-    const sentCodes: number[] = [];
-    followed.forEach((s, k) => {
-      let dirs = [framesOf(s.a), framesOf(s.b)];
-      if (dirs[0][0]?.type !== 128) dirs = [dirs[1], dirs[0]];
-      const port = 30_000 + k;
-      dirs.forEach((frames, d) => {
-        let seq = 1;
-        for (const f of frames) {
-          const payload = encodeToBytes(FramedMessageCodec, f);
-          packets.push(
-            d === 0
-              ? { payload, srcPort: port, seq }
-              : { payload, srcPort: 6084, dstPort: port, seq },
-          );
-          seq += payload.length;
-          sentCodes.push(
-            f.type === 128 ? decodeMessage(f.message).messageContents.messageCode : -1,
-          );
-        }
-      });
-    });
+    // TLS stream becomes one plain TCP conversation to port 6084 (rewrap).
+    const { packets, frames } = rewrap(followed.map((s) => [framesOf(s.a), framesOf(s.b)]));
+    const sentCodes = frames.map((f) =>
+      f.type === 128 ? decodeMessage(f.message).messageContents.messageCode : -1,
+    );
     expect(sentCodes.filter((c) => c >= 0).length).toBeGreaterThan(20);
     const names = new Set(sentCodes.filter((c) => c >= 0).map((c) => CODE_NAME.get(c)));
     for (const m of ['attach', 'join', 'update', 'store', 'fetch'])
@@ -207,30 +125,7 @@ describe('Wireshark decodes the decrypted links of a 3-peer overlay', () => {
 
     const plain = join(dir, 'frames.pcap');
     writeFileSync(plain, writePcap(packets));
-    const fields = await run(
-      'tshark',
-      [
-        '-r',
-        plain,
-        '-T',
-        'fields',
-        '-e',
-        'reload_framing.type',
-        '-e',
-        'reload.message.code',
-        '-e',
-        '_ws.malformed',
-        '-e',
-        '_ws.expert.message',
-        '-E',
-        'separator=|',
-      ],
-      { maxBuffer: 64 << 20 },
-    );
-    const rows = fields.stdout
-      .trimEnd()
-      .split('\n')
-      .map((l) => l.split('|'));
+    const rows = await dissect(plain);
     expect(rows).toHaveLength(packets.length);
     rows.forEach(([type, code, malformed, expert = ''], i) => {
       const want = sentCodes[i];

@@ -2,24 +2,30 @@
  * Wireshark check (design: "Wireshark's RELOAD dissector is the independent reference"): a
  * TLS link on loopback is captured with dumpcap (tshark's capture engine) while both ends
  * honour SSLKEYLOGFILE; the capture is decrypted with the key log, each direction's plaintext
- * is split into frames and re-wrapped as plain TCP port 6084 packets (text2pcap), and the
- * RELOAD dissector must decode the framing and the messages: message codes as sent, no
+ * is split into frames and re-wrapped as plain TCP port 6084 packets (test/wire/pcap.ts), and
+ * the RELOAD dissector must decode the framing and the messages: message codes as sent, no
  * malformed packets, no expert errors except the known "Unknown" label of version 0x0a.
+ * Capture, decryption, splitting and re-wrapping: test/support/tshark.ts.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FramedMessage } from '@reload/wire';
-import { FramedMessageCodec, Reader, decodeMessage, encodeToBytes } from '@reload/wire';
+import { decodeMessage } from '@reload/wire';
+import { writePcap } from '../../../test/wire/pcap.js';
+import {
+  dissect,
+  followTls,
+  framesOf,
+  rewrap,
+  startCapture,
+} from '../../../test/support/tshark.js';
 import type { Link } from '../src/index.js';
 import { createTlsTransport, formatAddress } from '../src/index.js';
 import { requireTool, testPki } from './helpers/pki.js';
 import { acceptQueue, tlsOptions } from './helpers/tls-harness.js';
 
-const run = promisify(execFile);
 const VECTORS = join(import.meta.dirname, '../../../test/vectors');
 
 /** Golden RELOAD messages (test/vectors) and their message codes (uint16 at contents start). */
@@ -30,46 +36,10 @@ function vectors(): { name: string; bytes: Uint8Array }[] {
     .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(VECTORS, f))) }));
 }
 
-/** Parses `tshark -z follow,tls,raw,N` output into the two directions' bytes. */
-function parseFollow(text: string): { fromClient: Buffer; fromServer: Buffer } {
-  const a: Buffer[] = [];
-  const b: Buffer[] = [];
-  const body = text.split(/={10,}/)[1] ?? '';
-  for (const line of body.split('\n')) {
-    if (/^(Follow|Filter|Node \d):/.test(line) || line.trim() === '') continue;
-    const hex = line.trim();
-    if (!/^[0-9a-fA-F]+$/.test(hex)) continue;
-    (line.startsWith('\t') ? b : a).push(Buffer.from(hex, 'hex'));
-  }
-  return { fromClient: Buffer.concat(a), fromServer: Buffer.concat(b) };
-}
-
-function frames(stream: Buffer): FramedMessage[] {
-  const r = new Reader(stream);
-  const out: FramedMessage[] = [];
-  while (r.remaining > 0) out.push(FramedMessageCodec.decode(r));
-  return out;
-}
-
-/** text2pcap input: one packet per frame, as an offset-prefixed hex dump. */
-function hexdump(packets: Uint8Array[]): string {
-  return packets
-    .map((p) => {
-      const lines: string[] = [];
-      for (let i = 0; i < p.length; i += 16) {
-        const row = [...p.subarray(i, i + 16)].map((x) => x.toString(16).padStart(2, '0'));
-        lines.push(`${i.toString(16).padStart(6, '0')} ${row.join(' ')}`);
-      }
-      return lines.join('\n') + '\n';
-    })
-    .join('\n');
-}
-
 describe('Wireshark decodes a decrypted TLS link capture', () => {
   beforeAll(() => {
     requireTool('tshark', ['--version']);
     requireTool('dumpcap', ['--version']);
-    requireTool('text2pcap', ['--version']);
   });
 
   it('framing and every golden message decode with their message codes', async () => {
@@ -83,25 +53,8 @@ describe('Wireshark decodes a decrypted TLS link capture', () => {
     const accept = acceptQueue(listener);
     const port = listener.address.port;
 
-    // Capture in the background (dumpcap, tshark's capture engine, starts faster than
-    // tshark); wait until it says it is capturing.
-    const cap = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', pcap], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let capErr = '';
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`dumpcap did not start: ${capErr}`)), 15_000);
-      cap.stderr.on('data', (d: Buffer) => {
-        capErr += d.toString();
-        if (capErr.includes('Capturing on')) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-      cap.on('exit', () => reject(new Error(`dumpcap exited: ${capErr}`)));
-    });
-    // dumpcap reports "Capturing on" slightly before its filter is live.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Capture in the background (dumpcap).
+    const cap = await startCapture(`tcp port ${port}`, pcap);
 
     const msgs = vectors();
     expect(msgs.length).toBeGreaterThan(10);
@@ -122,62 +75,29 @@ describe('Wireshark decodes a decrypted TLS link capture', () => {
     client.close();
     await srv.closed;
     await listener.close();
-    await new Promise((r) => setTimeout(r, 300));
-    const exited = new Promise((r) => cap.once('exit', r));
-    cap.kill('SIGINT');
-    await exited;
+    await cap.stop();
     expect(statSync(keylog).size).toBeGreaterThan(0);
     expect(readFileSync(keylog, 'utf8')).toMatch(
       /^(CLIENT_HANDSHAKE_TRAFFIC_SECRET|CLIENT_RANDOM|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0) /m,
     );
 
     // Decrypt and follow the TLS stream.
-    const follow = await run(
-      'tshark',
-      ['-r', pcap, '-o', `tls.keylog_file:${keylog}`, '-q', '-z', 'follow,tls,raw,0'],
-      { maxBuffer: 64 << 20 },
-    );
-    const { fromClient, fromServer } = parseFollow(follow.stdout);
-    const c2s = frames(fromClient);
-    const s2c = frames(fromServer);
+    const streams = await followTls(pcap, keylog, ['0']);
+    expect(streams).toHaveLength(1);
+    const [followed] = streams;
+    const c2s = framesOf(followed.a);
+    const s2c = framesOf(followed.b);
     const dataOf = (fs: FramedMessage[]) => fs.filter((f) => f.type === 128);
     expect(dataOf(c2s).map((f) => (f.type === 128 ? f.sequence : -1))).toEqual([...msgs.keys()]);
     expect(dataOf(s2c)).toHaveLength(msgs.length);
     expect(s2c.some((f) => f.type === 129)).toBe(true);
 
     // Re-wrap every frame as its own TCP port 6084 packet for the RELOAD dissector.
-    const packets = c2s.map((f) => encodeToBytes(FramedMessageCodec, f));
-    const txt = join(dir, 'frames.txt');
+    const { packets } = rewrap([[c2s, []]]);
     const plain = join(dir, 'plain.pcap');
-    writeFileSync(txt, hexdump(packets));
-    await run('text2pcap', ['-q', '-T', '40000,6084', txt, plain]);
+    writeFileSync(plain, writePcap(packets));
 
-    const fields = await run(
-      'tshark',
-      [
-        '-r',
-        plain,
-        '-T',
-        'fields',
-        '-e',
-        'reload_framing.type',
-        '-e',
-        'reload.message.code',
-        '-e',
-        '_ws.malformed',
-        '-e',
-        '_ws.expert.severity',
-        '-e',
-        '_ws.expert.message',
-        '-E',
-        'separator=|',
-      ],
-      { maxBuffer: 16 << 20 },
-    );
-    const rows = fields.stdout
-      .trim()
-      .split('\n')
-      .map((l) => l.split('|'));
+    const rows = await dissect(plain); // type | code | malformed | expert messages
     expect(rows).toHaveLength(packets.length);
     const sentCodes = msgs.map((m) => codeOf(m.bytes));
     const dataRows = rows.filter((r) => r[0] === '128');
@@ -186,7 +106,7 @@ describe('Wireshark decodes a decrypted TLS link capture', () => {
     for (const r of rows) {
       expect(r[2], 'malformed packet').toBe('');
       // Expert infos other than the 0x0a "Unknown" version label are failures.
-      const experts = (r[4] ?? '').split(',').filter((e) => e !== '');
+      const experts = (r[3] ?? '').split(',').filter((e) => e !== '');
       for (const e of experts) expect(e).toMatch(/version|Unknown/i);
     }
   }, 60_000);
