@@ -6,113 +6,42 @@
  * (apps/overlay-node/dist, rebuilt with `tsc -b` first); the services run from source.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer, request } from 'node:https';
+import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  type Provisioned,
+  type Run,
+  type RunningServices,
+  ROOT,
+  addUsers,
+  oamRequest,
+  provisionOverlay,
+  run,
+  startServices,
+} from '../support/services.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE_BIN = join(ROOT, 'apps/overlay-node/dist/bin.js');
-const SERVICES = ['--conditions=@reload/source', '--import', 'tsx', 'apps/services/src/bin.ts'];
 const OVERLAY = 'node-e2e.example.org';
 /** Private Kinds (§14.6 private range) added through the OAM API, one per data model. */
 const K_SINGLE = 0xf0000101;
 const K_ARRAY = 0xf0000102;
 const K_DICT = 0xf0000103;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], timeout = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout },
-      (err, stdout, stderr) => {
-        const code = err ? (err as { code?: unknown }).code : 0;
-        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-      },
-    );
-  });
-}
-
 const node = (...args: string[]) => run(process.execPath, [NODE_BIN, ...args]);
 
 let dir: string;
-let services: ChildProcess | undefined;
+let services: RunningServices | undefined;
 let httpsPort = 0;
 let dnsPort = 0;
-let prov: Record<string, string>;
+let prov: Provisioned;
 const peers: { name: string; data: string; child: ChildProcess; out: string[] }[] = [];
 
 /** An OAM request with the overlay's OAM client certificate. */
-async function oam(method: string, path: string, body?: string, type?: string): Promise<Run> {
-  const [ca, cert, key] = await Promise.all([
-    readFile(prov.servicesCa, 'utf8'),
-    readFile(prov.oamClientCert, 'utf8'),
-    readFile(prov.oamClientKey, 'utf8'),
-  ]);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: httpsPort,
-        servername: OVERLAY,
-        method,
-        path,
-        ca,
-        cert,
-        key,
-        agent: false,
-        headers: { host: OVERLAY, ...(type ? { 'content-type': type } : {}) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ code: res.statusCode ?? 0, stdout: text, stderr: '' }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function startServices(): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [...SERVICES, 'start', '--data', join(dir, 'services'), '--listen', '127.0.0.1:0'].concat([
-      '--dns',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ]),
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  services = child;
-  let err = '';
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const ready = await new Promise<{ port: number; dnsPort: number }>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`services did not start: ${err}`)), 45_000);
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.includes('"event":"ready"'));
-      if (line) {
-        clearTimeout(t);
-        resolve(JSON.parse(line) as { port: number; dnsPort: number });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`services exited with ${code}: ${err}`)));
-  });
-  httpsPort = ready.port;
-  dnsPort = ready.dnsPort;
+function oam(method: string, path: string, body?: string, type?: string): Promise<Run> {
+  return oamRequest({ port: httpsPort }, prov, OVERLAY, method, path, body, type);
 }
 
 /** The naked configuration plus three private Kinds (USER-MATCH), next sequence number. */
@@ -231,50 +160,30 @@ beforeAll(async () => {
   const build = await run('npx', ['tsc', '-b', 'apps/overlay-node'], 120_000);
   expect(build.code, build.stdout + build.stderr).toBe(0);
   dir = await mkdtemp(join(tmpdir(), 'overlay-node-e2e-'));
-  const p = await run(process.execPath, [
-    ...SERVICES,
-    'provision',
-    '--data',
+  prov = await provisionOverlay(
     join(dir, 'services'),
-    '--overlay',
     OVERLAY,
-    '--subject',
     `O=Example, CN=${OVERLAY}`,
-    '--key-algorithm',
     'ecdsa-p256',
-  ]);
-  expect(p.code, p.stderr).toBe(0);
-  prov = JSON.parse(p.stdout) as Record<string, string>;
-  await startServices();
+  );
+  services = await startServices(join(dir, 'services'));
+  httpsPort = services.port;
+  dnsPort = services.dnsPort;
 }, 120_000);
 
 afterAll(async () => {
   for (const p of peers) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  if (services && services.exitCode === null) {
-    const s = services;
-    await new Promise<void>((resolve) => {
-      s.once('exit', () => resolve());
-      s.kill('SIGTERM');
-    });
-  }
+  await services?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('reload-node against reload-services', () => {
   it('OAM: adds users and the Kinds of the three data models', async () => {
-    for (const [name, pw] of [
+    await addUsers({ port: httpsPort }, prov, OVERLAY, [
       ['alice', 'alice-pw'],
       ['bob', 'bob-pw'],
       ['carol', 'carol-pw'],
-    ]) {
-      const r = await oam(
-        'POST',
-        '/type=Enrollment/Users',
-        `name=${name}&password=${pw}`,
-        'application/x-www-form-urlencoded',
-      );
-      expect(r.code, r.stdout).toBe(201);
-    }
+    ]);
     const naked = await oam('GET', '/type=Configuration/NakedConfiguration');
     const put = await oam(
       'PUT',

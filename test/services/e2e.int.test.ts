@@ -1,46 +1,24 @@
 /**
  * End-to-end: the `reload-services` CLI driven like an operator would, with real clients
- * (curl, dig, openssl) on loopback. The CLI runs from source through tsx (no build needed).
+ * (curl, dig, openssl) on loopback. The CLI runs from source through tsx (no build needed);
+ * provisioning and starting the server: test/support/services.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  type Provisioned,
+  type Run,
+  type RunningServices,
+  provisionOverlay,
+  run,
+  servicesCli as cli,
+  startServices,
+} from '../support/services.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'apps/services/src/bin.ts');
-const NODE_ARGS = ['--conditions=@reload/source', '--import', 'tsx', BIN];
 const A = 'my-overlay.example.org';
 const B = 'second-overlay.example.net';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[]): Promise<Run & { raw: Buffer }> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: ROOT, encoding: 'buffer', maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({
-          code: typeof code === 'number' ? code : 1,
-          stdout: stdout.toString('utf8'),
-          stderr: stderr.toString('utf8'),
-          raw: stdout,
-        });
-      },
-    );
-  });
-}
-
-const cli = (...args: string[]) => run(process.execPath, [...NODE_ARGS, ...args]);
 
 async function requireTools(): Promise<void> {
   for (const [tool, pkg] of [
@@ -55,59 +33,23 @@ async function requireTools(): Promise<void> {
 }
 
 let dir: string;
-let server: ChildProcess | undefined;
+let server: RunningServices | undefined;
 let port = 0;
 let dnsPort = 0;
-const prov: Record<string, Record<string, string>> = {};
+const prov: Record<string, Provisioned> = {};
 const refusals: { bad: Run; taken: Run } = {
   bad: { code: -1, stdout: '', stderr: '' },
   taken: { code: -1, stdout: '', stderr: '' },
 };
 
 async function startServer(): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...NODE_ARGS,
-      'start',
-      '--data',
-      dir,
-      '--listen',
-      '127.0.0.1:0',
-      '--dns',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server = child;
-  let err = '';
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const ready = await new Promise<{ port: number; dnsPort: number }>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 45_000);
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.includes('"event":"ready"'));
-      if (line) {
-        clearTimeout(t);
-        resolve(JSON.parse(line) as { port: number; dnsPort: number });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
-  });
-  port = ready.port;
-  dnsPort = ready.dnsPort;
+  server = await startServices(dir);
+  port = server.port;
+  dnsPort = server.dnsPort;
 }
 
 async function stopServer(): Promise<void> {
-  const s = server;
-  if (!s || s.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    s.once('exit', () => resolve());
-    s.kill('SIGTERM');
-  });
+  await server?.stop();
   server = undefined;
 }
 
@@ -136,19 +78,7 @@ beforeAll(async () => {
     [B, `O=Second, CN=${B}`],
   ] as const) {
     const alg = o === A ? 'rsa2048' : 'ecdsa-p256';
-    const r = await cli(
-      'provision',
-      '--data',
-      dir,
-      '--overlay',
-      o,
-      '--subject',
-      subject,
-      '--key-algorithm',
-      alg,
-    );
-    expect(r.code, r.stderr).toBe(0);
-    prov[o] = JSON.parse(r.stdout) as Record<string, string>;
+    prov[o] = await provisionOverlay(dir, o, subject, alg);
     if (o === A) {
       // checked in a test below; run here, while the data directory is not locked by a server
       refusals.bad = await cli(
