@@ -20,32 +20,16 @@ import { type KeyObject, X509Certificate, randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { createTlsTransport, trustStoreVerifier } from '@reload/link';
-import {
-  createPeer,
-  fetchValues,
-  storeValues,
-  type Peer,
-  type PeerConfig,
-  type ValueInput,
-} from '@reload/overlay';
-import {
-  createCa,
-  createTrustStore,
-  generateKeyPairAsync,
-  issueCertificateForKey,
-  randomNodeId,
-  resourceId,
-} from '@reload/security';
-import {
-  createKindRegistry,
-  createPolicyRegistry,
-  openMemoryBackend,
-  openStorage,
-  securityVerifier,
-} from '@reload/storage';
+import { fetchValues, storeValues, type Peer, type ValueInput } from '@reload/overlay';
 import type { StoredDataModel, StoredDataSpecifier } from '@reload/wire';
-import { KINDS, OVERLAY, ringErrors, waitFor } from '../../packages/overlay/test/helpers.js';
+import {
+  KINDS,
+  OVERLAY,
+  type TestOverlay,
+  makeOverlay,
+  ringErrors,
+  waitFor,
+} from '../../packages/overlay/test/helpers.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 /** `--reload-only`: skip the OpenDHT run (for profiling). */
@@ -131,74 +115,21 @@ async function runPhase(
 }
 
 /**
- * `n` peers over TLS on loopback, as packages/overlay/test/helpers.ts `makeOverlay(n, {}, true,
- * 'tls')` builds them (ECDSA P-256 certificates from one overlay CA, user<i>, the test
- * KINDS, storage on memory-level), but with the peer's default housekeeping interval (5 s)
- * instead of the tests' 1 s: 100 peers' housekeeping in one process is itself a load.
+ * `n` peers over TLS on loopback, built by packages/overlay/test/helpers.ts `makeOverlay(n, {},
+ * true, 'tls')` (ECDSA P-256 certificates from one overlay CA, user<i>, the test KINDS,
+ * storage on memory-level) but with the peer's default housekeeping interval (5 s) instead of
+ * the tests' 1 s: 100 peers' housekeeping in one process is itself a load (decision 0640).
+ * Peers join one at a time through peer 0.
  */
-async function makeTlsOverlay(n: number): Promise<{ peers: Peer[]; close(): Promise<void> }> {
-  const ca = await createCa({ subject: `CN=${OVERLAY}`, keyAlgorithm: 'ecdsa-p256' });
-  const trust = createTrustStore({ rootCerts: [ca.certificate], overlay: OVERLAY });
-  const config: PeerConfig = {
-    overlay: OVERLAY,
-    sequence: 1,
-    nodeIdLength: 16,
-    initialTtl: 100,
-    maxMessageSize: 5000,
-    reliabilityTimerMs: 1000,
-  };
-  const peers: Peer[] = [];
-  const closers: (() => Promise<void>)[] = [];
+async function makeTlsOverlay(n: number): Promise<TestOverlay> {
+  // housekeepingMs undefined: createPeer's default interval.
+  const o = await makeOverlay(n, {}, true, 'tls', {}, () => ({ housekeepingMs: undefined }));
   for (let i = 0; i < n; i++) {
-    const keys = await generateKeyPairAsync('ecdsa-p256');
-    const nodeId = randomNodeId(16);
-    const certificate = await issueCertificateForKey({
-      ca,
-      publicKey: keys.publicKey,
-      nodeIds: [nodeId],
-      overlay: OVERLAY,
-      username: `user${i}`,
-    });
-    const credentials = { certificate, privateKey: keys.privateKey };
-    const owner: { peer?: Peer } = {};
-    const storage = await openStorage({
-      backend: await openMemoryBackend(),
-      kinds: createKindRegistry(Object.values(KINDS)),
-      policies: createPolicyRegistry(),
-      verifier: securityVerifier({ trust }),
-      resourceIdOf: (name) => resourceId(name, 16),
-      replicaSenderAllowed: (resource, signer) =>
-        owner.peer?.acceptsStoreFrom(resource, signer.nodeId) ?? false,
-    });
-    const peer = createPeer({
-      storage,
-      config,
-      credentials,
-      nodeId,
-      trust,
-      linkTransport: createTlsTransport({
-        cert: certificate,
-        key: keys.privateKey,
-        ca: [ca.certificate],
-        verifier: trustStoreVerifier(trust),
-        keyLogFile: null,
-      }),
-      listen: { host: '127.0.0.1', port: 0 },
-    });
-    owner.peer = peer;
-    closers.push(() => storage.close());
-    await peer.start();
+    const peer = await o.spawn(i);
     if (i === 0) peer.createOverlay();
-    else await peer.join(peers[0].address, 60_000);
-    peers.push(peer);
+    else await peer.join(o.peers[0].address, 60_000);
   }
-  return {
-    peers,
-    close: async () => {
-      await Promise.all(peers.map((p) => p.close()));
-      await Promise.all(closers.map((c) => c()));
-    },
-  };
+  return o;
 }
 
 /** One stored value: where it is, how to fetch it, and what must come back. */
