@@ -33,21 +33,34 @@ export function unencodable(field: string, why: string): ReloadError {
   return new ReloadError('WIRE_UNENCODABLE', `${field}: ${why}`, { field });
 }
 
-/** Sequential big-endian writer into a caller-provided buffer. */
+/**
+ * Sequential big-endian writer into a caller-provided buffer. Integers are written byte by
+ * byte (no DataView on the encode path; `view` is created on first access) after an
+ * integer-range check that costs one operation (`(v >>> 0) === v` and friends).
+ */
 export class Writer {
   readonly buf: Uint8Array;
-  readonly view: DataView;
   /** Current absolute offset in `buf`. */
   pos: number;
   /** Offset after the last byte this writer may write. */
   readonly end: number;
+  private dataView: DataView | undefined;
 
-  /** @param view a DataView over exactly `buf` to reuse; created when omitted. */
+  /** @param view a DataView over exactly `buf` to reuse; created lazily when omitted. */
   constructor(buf: Uint8Array, offset = 0, end = buf.length, view?: DataView) {
     this.buf = buf;
-    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.dataView = view;
     this.pos = offset;
     this.end = end;
+  }
+
+  /** A DataView over exactly `buf` (created on first access, then shared). */
+  get view(): DataView {
+    return (this.dataView ??= new DataView(
+      this.buf.buffer,
+      this.buf.byteOffset,
+      this.buf.byteLength,
+    ));
   }
 
   private room(n: number, field: string): void {
@@ -56,40 +69,59 @@ export class Writer {
     }
   }
 
+  // Range checks: `(v & 0xff) === v` holds exactly for the integers 0..255 (NaN, fractions,
+  // negatives and larger values all change under the mask); `typeof` first so that a bigint
+  // or string is reported as unencodable instead of throwing a TypeError from `&`.
+
   u8(v: number, field = 'uint8'): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw unencodable(field, `${v} is not a uint8`);
+    if (typeof v !== 'number' || (v & 0xff) !== v) throw unencodable(field, `${v} is not a uint8`);
     this.room(1, field);
     this.buf[this.pos++] = v;
   }
 
   u16(v: number, field = 'uint16'): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff)
+    if (typeof v !== 'number' || (v & 0xffff) !== v) {
       throw unencodable(field, `${v} is not a uint16`);
+    }
     this.room(2, field);
-    this.view.setUint16(this.pos, v);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 8;
+    b[p + 1] = v; // Uint8Array stores keep the low 8 bits
+    this.pos = p + 2;
   }
 
   u24(v: number, field = 'uint24'): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffff)
+    if (typeof v !== 'number' || (v & 0xffffff) !== v) {
       throw unencodable(field, `${v} is not a uint24`);
+    }
     this.room(3, field);
-    this.buf[this.pos] = v >>> 16;
-    this.view.setUint16(this.pos + 1, v & 0xffff);
-    this.pos += 3;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 16;
+    b[p + 1] = v >>> 8;
+    b[p + 2] = v;
+    this.pos = p + 3;
   }
 
   u32(v: number, field = 'uint32'): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
-      throw unencodable(field, `${v} is not a uint32`);
+    if (typeof v !== 'number' || v >>> 0 !== v) throw unencodable(field, `${v} is not a uint32`);
     this.room(4, field);
-    this.view.setUint32(this.pos, v);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v;
+    this.pos = p + 4;
   }
 
   u64(v: bigint, field = 'uint64'): void {
-    if (v < 0n || v > 0xffffffffffffffffn) throw unencodable(field, `${v} is not a uint64`);
+    if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) {
+      throw unencodable(field, `${String(v)} is not a uint64`);
+    }
     this.room(8, field);
+    // DataView.setBigUint64 beats splitting the bigint by hand (bench/wire: 10 ns vs 25–40)
     this.view.setBigUint64(this.pos, v);
     this.pos += 8;
   }
@@ -227,6 +259,15 @@ export class Reader {
   /** Absolute offset one past the last readable byte. */
   end: number;
   private dataView: DataView | undefined;
+  /**
+   * `buf.buffer` when `buf` is a plain Uint8Array (not a Buffer or other subclass) of more
+   * than 64 bytes: views are then built as `new Uint8Array(buffer, offset, n)`, about twice
+   * as cheap as `subarray` (no species lookup). Subclasses keep `subarray`, so a Buffer's
+   * fields stay Buffers; small arrays too, because `.buffer` would move an on-heap array.
+   */
+  private readonly arrayBuffer: ArrayBufferLike | undefined;
+  /** `buf.byteOffset` when {@link Reader.arrayBuffer} is set. */
+  private readonly base: number;
 
   /**
    * @param view a DataView over exactly `buf` to share (sub-readers pass their parent's);
@@ -240,6 +281,13 @@ export class Reader {
     this.dataView = view;
     this.pos = offset;
     this.end = end;
+    if (buf.length > 64 && Object.getPrototypeOf(buf) === Uint8Array.prototype) {
+      this.arrayBuffer = buf.buffer;
+      this.base = buf.byteOffset;
+    } else {
+      this.arrayBuffer = undefined;
+      this.base = 0;
+    }
   }
 
   /** A DataView over exactly `buf` (created on first access, then shared). */
@@ -292,11 +340,19 @@ export class Reader {
     return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
   }
 
+  /** The big-endian uint32 at `p` (bounds already checked by the caller). */
+  private be32(p: number): number {
+    const b = this.buf;
+    return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+  }
+
   /** uint64 as a bigint (one BigInt per field; see {@link Reader.u64Number} to avoid it). */
   u64(field: string): bigint {
     this.need(8, field);
-    const hi = this.u32(field);
-    const lo = this.u32(field);
+    const p = this.pos;
+    this.pos = p + 8;
+    const hi = this.be32(p);
+    const lo = this.be32(p + 4);
     // below 2^53 the value is exact as a double: one BigInt instead of three
     return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
@@ -307,8 +363,10 @@ export class Reader {
    */
   u64Number(field: string): number | bigint {
     this.need(8, field);
-    const hi = this.u32(field);
-    const lo = this.u32(field);
+    const p = this.pos;
+    this.pos = p + 8;
+    const hi = this.be32(p);
+    const lo = this.be32(p + 4);
     return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
@@ -328,9 +386,25 @@ export class Reader {
   /** `n` raw bytes as a view of the input (no copy). */
   bytes(n: number, field: string): Uint8Array {
     this.need(n, field);
-    const v = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return v;
+    const p = this.pos;
+    this.pos = p + n;
+    const ab = this.arrayBuffer;
+    return ab === undefined ? this.buf.subarray(p, p + n) : new Uint8Array(ab, this.base + p, n);
+  }
+
+  /**
+   * A view of `buf[start, end)` (absolute offsets, no copy, position unchanged), built like
+   * {@link Reader.bytes}; e.g. the exact bytes of a structure just decoded.
+   * @throws ReloadError(Error_Invalid_Message) when the range is not inside `buf`.
+   */
+  range(start: number, end: number, field = 'range'): Uint8Array {
+    if (start < 0 || end > this.buf.length || start > end) {
+      throw invalidMessage(field, start, `bad range [${start}, ${end}) of ${this.buf.length}`);
+    }
+    const ab = this.arrayBuffer;
+    return ab === undefined
+      ? this.buf.subarray(start, end)
+      : new Uint8Array(ab, this.base + start, end - start);
   }
 
   /** `opaque x<min..max>` as a view: prefix of `width` bytes, then that many bytes. */

@@ -8,7 +8,12 @@
  * (see {@link messageSignatureInput}).
  */
 import { Reader, Writer, unencodable } from './codec.js';
-import { FRAGMENT_LAST_BIT, FRAGMENT_OFFSET_MASK, FRAGMENT_UNFRAGMENTED } from './constants.js';
+import {
+  FRAGMENT_LAST_BIT,
+  FRAGMENT_OFFSET_MASK,
+  FRAGMENT_UNFRAGMENTED,
+  RELOAD_VERSION,
+} from './constants.js';
 import { invalidMessage } from './errors.js';
 import {
   decodeForwardingHeaderFrom,
@@ -71,6 +76,8 @@ const SLAB_MAX_MESSAGE = 8192;
 let slab = new Uint8Array(0);
 let slabView = new DataView(slab.buffer);
 let slabUsed = SLAB_SIZE;
+let slabBuffer: ArrayBufferLike = slab.buffer;
+let slabOffset = 0;
 
 /**
  * A Writer for an encoded message of `n` bytes. Allocating (and zero-filling) a fresh
@@ -84,6 +91,8 @@ function messageWriter(n: number): Writer {
     const b = Buffer.allocUnsafeSlow(SLAB_SIZE);
     slab = new Uint8Array(b.buffer, b.byteOffset, SLAB_SIZE);
     slabView = new DataView(b.buffer, b.byteOffset, SLAB_SIZE);
+    slabBuffer = b.buffer;
+    slabOffset = b.byteOffset;
     slabUsed = 0;
   }
   const w = new Writer(slab, slabUsed, slabUsed + n, slabView);
@@ -107,7 +116,10 @@ export function encodeMessage(msg: Message, opts?: EncodeMessageOptions): Uint8A
   if (w.pos - start !== total) {
     throw unencodable('Message', `wrote ${w.pos - start} of ${total} bytes`);
   }
-  return w.buf.subarray(start, start + total);
+  // `new Uint8Array(buffer, …)` rather than `subarray`: same view, no species lookup
+  return w.buf === slab
+    ? new Uint8Array(slabBuffer, slabOffset + start, total)
+    : w.buf.subarray(start, start + total);
 }
 
 /**
@@ -140,7 +152,7 @@ export function decodeMessage(bytes: Uint8Array, opts?: WireOptions): DecodedMes
   }
   const headerLength = r.pos;
   const messageContents = MessageContentsCodec.decode(r);
-  const contentsBytes = bytes.subarray(headerLength, r.pos);
+  const contentsBytes = r.range(headerLength, r.pos, 'MessageContents');
   const securityBlock = SecurityBlockCodec.decode(r);
   r.done('Message');
   return { forwardingHeader, messageContents, securityBlock, contentsBytes, headerLength };
@@ -173,20 +185,26 @@ export function messageSignatureInput(
   return out;
 }
 
-/** A fresh header for a new message; lists empty, TTL 100, unfragmented (§6.3.2). */
+/**
+ * A fresh header for a new message; lists empty, TTL 100, unfragmented (§6.3.2). Fields
+ * given in `fields` win; an omitted or `undefined` one gets its default. Built as one literal
+ * (no object spread, which cost as much as encoding the header: bench/wire).
+ */
 export function newForwardingHeader(
   fields: Pick<ForwardingHeader, 'overlay' | 'transactionId' | 'destinationList'> &
     Partial<ForwardingHeader>,
 ): ForwardingHeader {
   return {
-    configurationSequence: 0,
-    version: 0x0a,
-    ttl: 100,
-    fragment: FRAGMENT_UNFRAGMENTED,
-    length: 0,
-    maxResponseLength: 0,
-    viaList: [],
-    options: [],
-    ...fields,
+    overlay: fields.overlay,
+    configurationSequence: fields.configurationSequence ?? 0,
+    version: fields.version ?? RELOAD_VERSION,
+    ttl: fields.ttl ?? 100,
+    fragment: fields.fragment ?? FRAGMENT_UNFRAGMENTED,
+    length: fields.length ?? 0,
+    transactionId: fields.transactionId,
+    maxResponseLength: fields.maxResponseLength ?? 0,
+    viaList: fields.viaList ?? [],
+    destinationList: fields.destinationList,
+    options: fields.options ?? [],
   };
 }

@@ -278,3 +278,44 @@ describe('Message properties (fast-check)', () => {
     );
   });
 });
+
+describe('newForwardingHeader (§6.3.2 defaults, no object spread)', () => {
+  it('fills the defaults and lets given fields win, undefined meaning "default"', () => {
+    const dst: Destination[] = [{ kind: 'node', nodeId: id(1) }];
+    const h = newForwardingHeader({ overlay: 7, transactionId: 9n, destinationList: dst });
+    expect(h).toEqual({
+      overlay: 7,
+      configurationSequence: 0,
+      version: 0x0a,
+      ttl: 100,
+      fragment: 0xc0000000,
+      length: 0,
+      transactionId: 9n,
+      maxResponseLength: 0,
+      viaList: [],
+      destinationList: dst,
+      options: [],
+    });
+    expect(h.destinationList).toBe(dst);
+    const g = newForwardingHeader({
+      overlay: 1,
+      transactionId: 2n,
+      destinationList: [],
+      ttl: 3,
+      configurationSequence: 4,
+      maxResponseLength: 5,
+      viaList: dst,
+      options: undefined,
+    });
+    expect([g.ttl, g.configurationSequence, g.maxResponseLength, g.viaList, g.options]).toEqual([
+      3,
+      4,
+      5,
+      dst,
+      [],
+    ]);
+    expect(
+      newForwardingHeader({ overlay: 1, transactionId: 2n, destinationList: [] }).viaList,
+    ).not.toBe(h.viaList); // fresh lists every time
+  });
+});

@@ -85,3 +85,79 @@ describe('integer reads without a DataView, u64Number, back-patched vectors (cod
     expect(() => new Writer(new Uint8Array(1)).beginVector(2, 'v')).toThrow(/too small/);
   });
 });
+
+describe('integer writes without a DataView, cheap views (codec.ts, bench/wire pass 3)', () => {
+  it('writes uint8..uint64 big-endian at the edges of their ranges', () => {
+    const out = new Uint8Array(1 + 2 + 3 + 4 + 4 + 8 + 8 + 8);
+    const w = new Writer(out);
+    w.u8(0xff);
+    w.u16(0xfffe);
+    w.u24(0xfffffd);
+    w.u32(0xfffffffc);
+    w.u32(0x80000000);
+    w.u64(2n ** 53n - 1n);
+    w.u64(2n ** 53n);
+    w.u64(0xfffffffffffffffbn);
+    expect(w.pos).toBe(out.length);
+    expect(hex(out)).toBe(
+      'ff' +
+        'fffe' +
+        'fffffd' +
+        'fffffffc' +
+        '80000000' +
+        '001fffffffffffff' +
+        '0020000000000000' +
+        'fffffffffffffffb',
+    );
+  });
+
+  it('rejects every value outside an integer type as WIRE_UNENCODABLE, never a TypeError', () => {
+    const w = new Writer(new Uint8Array(16));
+    const bad: [string, () => void][] = [
+      ['u8 256', () => w.u8(256)],
+      ['u8 -1', () => w.u8(-1)],
+      ['u8 1.5', () => w.u8(1.5)],
+      ['u8 NaN', () => w.u8(NaN)],
+      ['u16 65536', () => w.u16(0x10000)],
+      ['u16 bigint', () => w.u16(1n as unknown as number)],
+      ['u24 2^24', () => w.u24(0x1000000)],
+      ['u24 -0.5', () => w.u24(-0.5)],
+      ['u32 2^32', () => w.u32(2 ** 32)],
+      ['u32 -1', () => w.u32(-1)],
+      ['u32 Infinity', () => w.u32(Infinity)],
+      ['u32 string', () => w.u32('1' as unknown as number)],
+      ['u64 -1', () => w.u64(-1n)],
+      ['u64 2^64', () => w.u64(2n ** 64n)],
+      ['u64 number', () => w.u64(1 as unknown as bigint)],
+    ];
+    for (const [name, f] of bad) {
+      let code: unknown;
+      try {
+        f();
+      } catch (e) {
+        code = (e as { code?: unknown }).code;
+      }
+      expect(code, name).toBe('WIRE_UNENCODABLE');
+    }
+    expect(w.pos).toBe(0); // nothing was written
+  });
+
+  it('views of a plain Uint8Array are plain views; a Buffer gives Buffer views', () => {
+    const plain = new Uint8Array(100).map((_, i) => i);
+    const r = new Reader(plain.subarray(10), 0, 90);
+    const v = r.bytes(4, 'v');
+    expect(Object.getPrototypeOf(v)).toBe(Uint8Array.prototype);
+    expect(v.buffer).toBe(plain.buffer);
+    expect([...v]).toEqual([10, 11, 12, 13]);
+    const whole = r.range(1, 3);
+    expect([...whole]).toEqual([11, 12]);
+    expect(r.pos).toBe(4);
+    expectInvalid(() => r.range(80, 91, 'x'), /^x$/);
+    const buf = Buffer.from(plain);
+    const b = new Reader(buf).bytes(3, 'b');
+    expect(Buffer.isBuffer(b)).toBe(true);
+    expect(Buffer.isBuffer(new Reader(buf).range(0, 2))).toBe(true);
+    const small = new Reader(unhex('0102')).bytes(2, 's'); // ≤ 64 bytes: subarray
+    expect([...small]).toEqual([1, 2]);
+  });
+});

@@ -110,11 +110,18 @@ export function storeKindDataCodec(modelOf: ModelOf): Codec<StoreKindData> {
     decode(r) {
       const kind = r.u32('StoreKindData.kind');
       const generationCounter = r.u64('StoreKindData.generation_counter');
-      const v = readKindValues(r, kind, modelOf, 'StoreKindData.values');
-      // no object spread: it costs more than the rest of this decoder (bench/wire)
-      return 'values' in v
-        ? { kind, generationCounter, values: v.values }
-        : { kind, generationCounter, rawValues: v.rawValues };
+      const field = 'StoreKindData.values';
+      const model = layoutModel(modelOf, kind);
+      if (model === undefined) {
+        return { kind, generationCounter, rawValues: r.opaque(4, field) };
+      }
+      // readKindValues inlined: no intermediate { values } object, no object spread
+      const codec = storedDataCodec(model);
+      const saved = r.enter(r.u32(field), field);
+      const values: StoredData[] = [];
+      while (r.pos < r.end) values.push(codec.decode(r));
+      r.end = saved;
+      return { kind, generationCounter, values };
     },
   };
 }
