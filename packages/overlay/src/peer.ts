@@ -89,7 +89,10 @@ export interface PeerOptions {
   linkTransport: LinkTransport;
   /** Where to listen; the address is advertised in Attach candidates (§6.5.1.11). */
   listen: LinkAddress;
-  /** Storage engine; without it, storage methods answer Error_Forbidden. */
+  /**
+   * Storage engine; without it, storage methods answer Error_Forbidden. Owned by the caller:
+   * `close()` does not close it.
+   */
   storage?: Storage;
   clock?: TransportClock;
   /** Uniform [0,1) source for the topology plug-in; default Math.random. */
@@ -97,6 +100,17 @@ export interface PeerOptions {
   logger?: TransportLogger & { error?(obj: object, msg?: string): void };
   /** Interval of housekeeping (cache expiry, purge of expired and foreign data), ms; default 5000. */
   housekeepingMs?: number;
+  /**
+   * How long data must stay outside the range this peer keeps — (third predecessor, self],
+   * §10.7.3 — before housekeeping deletes it, ms; default 30000. Guards against deleting a
+   * replica because the neighbour table lags during churn (decision 0611).
+   */
+  foreignDataGraceMs?: number;
+  /**
+   * Via List length from which requests this peer forwards carry one compressed id instead
+   * (§6.1.2 list compression); 0 = never. Default `VIA_LIST_COMPRESSION_AT` (4).
+   */
+  viaListCompressionAt?: number;
   /** Extra CHORD-RELOAD options (e.g. a shorter successor hold-down in tests). */
   chordOptions?: Partial<Omit<ChordOptions, 'nodeId' | 'now' | 'random'>>;
   /** Answers AppAttach for an application-ID with the address of the local application (§6.5.2). */
@@ -179,6 +193,9 @@ export class Peer {
   /** Replica → responsible range it last received completely (see syncReplicas). */
   private readonly replicaSynced = new Map<string, string>();
   private syncing = false;
+  /** Resource-ID (hex) → when it was first seen outside `keep` (ms, clock); see dropOutside. */
+  private readonly outsideSince = new Map<string, number>();
+  private dropping = false;
   /** ConfigUpdates already sent, `node/sequence` (§6.3.2.1). */
   private readonly configUpdatesSent = new Set<string>();
   private closed = false;
@@ -249,6 +266,9 @@ export class Peer {
       logger: this.log,
       onRequest: (req) => handleRequest(this.handlerContext(), req),
       onConfigTooOld: (requester) => this.sendConfigUpdate(requester),
+      ...(o.viaListCompressionAt !== undefined
+        ? { viaListCompressionAt: o.viaListCompressionAt }
+        : {}),
     });
   }
 
@@ -270,7 +290,7 @@ export class Peer {
     this.housekeepingTimer = this.every(this.o.housekeepingMs ?? 5_000, () => {
       this.transport.housekeeping();
       // Copies pushed to us during churn that we are no longer a replica for (§10.7.3).
-      if (this.keep && !idEquals(this.keep.start, this.keep.end)) void this.dropOutside(this.keep);
+      void this.dropOutside();
       void this.syncReplicas();
       void this.storage?.purgeExpired().catch(() => undefined);
     });
@@ -664,8 +684,7 @@ export class Peer {
         const prev = this.responsible;
         this.responsible = a.responsible;
         const now = a.responsible;
-        this.keep = a.keep;
-        if (a.keep && !idEquals(a.keep.start, a.keep.end)) void this.dropOutside(a.keep);
+        this.keep = a.keep; // data outside it is dropped by housekeeping, after a grace period
         if (!now || !prev || idEquals(prev.start, now.start)) return undefined;
         // §10.7.3: when a predecessor failed or left, this peer became responsible for
         // (new start, old start]: its replicas must get that data too.
@@ -692,18 +711,50 @@ export class Peer {
   }
 
   /**
-   * §10.7.3: data outside (third predecessor, self] is neither ours nor a replica we hold:
-   * delete it.
+   * §10.7.3: "When peer x detects that it is no longer in the replica set for a resource R
+   * (i.e., there are three predecessors between x and R), it SHOULD delete all data associated
+   * with R". Data outside `keep` = (third predecessor, self] is deleted only after it has stayed
+   * outside for `foreignDataGraceMs`: during churn a replica Store can arrive from a peer that
+   * already knows the new topology while this peer's neighbour table still lags (a dead
+   * predecessor not yet removed makes `keep` too short), and deleting at once lost the only
+   * copies of a resource — the sender counts that replica as synced and never pushes again
+   * (decision 0611). Runs on housekeeping ticks, one pass at a time.
    */
-  private async dropOutside(keep: { start: Uint8Array; end: Uint8Array }): Promise<void> {
+  private async dropOutside(): Promise<void> {
     const storage = this.storage;
-    if (!storage) return;
+    if (!storage || this.dropping) return;
+    this.dropping = true;
     try {
-      for (const r of await storage.resourcesInRange(keep.end, keep.start)) {
-        if (!inRange(r, keep.start, keep.end)) await storage.deleteResource(r);
+      const grace = this.o.foreignDataGraceMs ?? 30_000;
+      const now = this.clock.now();
+      const outside = new Set<string>();
+      const keep = this.keep;
+      if (keep && !idEquals(keep.start, keep.end)) {
+        for (const r of await storage.resourcesInRange(keep.end, keep.start)) {
+          if (inRange(r, keep.start, keep.end)) continue;
+          const k = nodeIdToHex(r);
+          outside.add(k);
+          const since = this.outsideSince.get(k);
+          if (since === undefined) {
+            this.outsideSince.set(k, now);
+            continue;
+          }
+          // Deleted only when still outside the range kept *now* (tables may have moved on
+          // while the storage was read) and continuously outside for the whole grace period.
+          const current = this.keep;
+          if (now - since < grace || !current || idEquals(current.start, current.end)) continue;
+          if (inRange(r, current.start, current.end)) continue;
+          await storage.deleteResource(r);
+          this.outsideSince.delete(k);
+          this.log.debug({ resource: k }, 'dropped data this peer no longer replicates');
+        }
       }
+      for (const k of [...this.outsideSince.keys()])
+        if (!outside.has(k)) this.outsideSince.delete(k);
     } catch (e) {
       this.log.warn({ error: (e as Error).message }, 'cleanup of foreign data failed');
+    } finally {
+      this.dropping = false;
     }
   }
 

@@ -168,7 +168,17 @@ export interface TransportOptions {
   knownForwardingOptions?: ReadonlySet<number>;
   /** Largest message reassembled from fragments, bytes (default 1 MiB, §6.7). */
   maxReassembledBytes?: number;
+  /**
+   * List compression (§6.1.2, §6.1.3): when a request this node forwards would leave with a Via
+   * List of at least this many entries, the list is replaced by one 16-bit compressed id
+   * (§6.3.2.2) that this node expands back when the response passes on its way home.
+   * 0 = never compress; default {@link VIA_LIST_COMPRESSION_AT}.
+   */
+  viaListCompressionAt?: number;
 }
+
+/** Default Via List length (entries) from which forwarded requests carry a compressed id. */
+export const VIA_LIST_COMPRESSION_AT = 4;
 
 /** Counters of what the transport did, for `status` and tests. */
 export interface TransportStats {
@@ -180,6 +190,10 @@ export interface TransportStats {
   retransmissions: number;
   errorsSent: number;
   duplicates: number;
+  /** Via Lists this node replaced with a compressed id (§6.1.2). */
+  viaListsCompressed: number;
+  /** Compressed ids expanded back into a Destination List (§6.1.3). */
+  viaListsExpanded: number;
   /** Drop counts by reason. */
   dropReasons: Record<string, number>;
 }
@@ -245,8 +259,43 @@ export function createMessageTransport(o: TransportOptions): MessageTransport {
     retransmissions: 0,
     errorsSent: 0,
     duplicates: 0,
+    viaListsCompressed: 0,
+    viaListsExpanded: 0,
     dropReasons: {},
   };
+  /**
+   * §6.1.2 list compression state: compressed id (0x8000–0xffff) → the Destination List the
+   * response continues with, i.e. reverse(Via List ‖ previous hop), and when it may be dropped.
+   * Kept for three overlay-reliability-timer periods (the RFC's minimum is one); bounded by the
+   * 32768 ids of the 16-bit form (when all are in use, requests go uncompressed).
+   */
+  const viaStates = new Map<number, { list: Destination[]; expires: number }>();
+  let nextViaId = randomBytes(2).readUInt16BE(0) & 0x7fff;
+  const compressAt = o.viaListCompressionAt ?? VIA_LIST_COMPRESSION_AT;
+
+  function compressVia(via: Destination[]): Destination[] {
+    if (compressAt <= 0 || via.length < compressAt || viaStates.size >= 0x8000) return via;
+    let id: number;
+    do {
+      id = 0x8000 | nextViaId;
+      nextViaId = (nextViaId + 1) & 0x7fff;
+    } while (viaStates.has(id));
+    viaStates.set(id, {
+      list: via.slice().reverse(),
+      expires: o.clock.now() + 3 * o.config().reliabilityTimerMs,
+    });
+    stats.viaListsCompressed++;
+    return [{ kind: 'compressed', id }];
+  }
+
+  /** §6.1.3: an opaque id this node made stands for the rest of the response's route. */
+  function expandOpaque(d: Destination): Destination[] | undefined {
+    if (d.kind !== 'compressed') return undefined; // we only generate the 16-bit form
+    const state = viaStates.get(d.id);
+    if (!state) return undefined;
+    stats.viaListsExpanded++;
+    return state.list;
+  }
   let closed = false;
 
   function drop(reason: string, detail: object = {}): void {
@@ -306,7 +355,7 @@ export function createMessageTransport(o: TransportOptions): MessageTransport {
     firstHop?: Uint8Array,
   ): boolean {
     if (firstHop) return sendBytes(firstHop, bytes);
-    const decision = routeDestinationList(header.destinationList, o.routing, () => undefined);
+    const decision = routeDestinationList(header.destinationList, o.routing, expandOpaque);
     if (decision.action === 'deliver') {
       // Addressed to ourselves (e.g. a Store to a Resource-ID we are responsible for).
       queueMicrotask(() => deliver(bytes, undefined));
@@ -424,7 +473,7 @@ export function createMessageTransport(o: TransportOptions): MessageTransport {
         `ttl ${header.ttl} > ${cfg.initialTtl}`,
       );
     }
-    const decision = routeDestinationList(header.destinationList, o.routing, () => undefined);
+    const decision = routeDestinationList(header.destinationList, o.routing, expandOpaque);
     if (decision.action === 'drop') return drop(decision.reason);
     if (decision.action === 'deliver') {
       for (const opt of header.options) {
@@ -454,7 +503,9 @@ export function createMessageTransport(o: TransportOptions): MessageTransport {
       ...header,
       ttl: header.ttl - 1,
       destinationList: decision.destinationList,
-      viaList: requestish ? [...header.viaList, { kind: 'node', nodeId: from }] : header.viaList,
+      viaList: requestish
+        ? compressVia([...header.viaList, { kind: 'node', nodeId: from }])
+        : header.viaList,
     };
     const out = rewrite(bytes, headerLength, next);
     if (!sendBytes(decision.to, out)) return drop('next hop link gone');
@@ -735,6 +786,7 @@ export function createMessageTransport(o: TransportOptions): MessageTransport {
   function housekeeping(): void {
     const now = o.clock.now();
     for (const [k, v] of answered) if (now - v.at > REQUEST_LIFETIME_MS) answered.delete(k);
+    for (const [id, v] of viaStates) if (now > v.expires) viaStates.delete(id);
     reassembler.expire();
   }
 

@@ -147,6 +147,23 @@ describe('bad input from a connected peer', () => {
     expect(inbox.some((m) => decodeMessage(m).forwardingHeader.transactionId === tx)).toBe(false);
   });
 
+  it('a compressed id this peer never issued is dropped and counted (§6.1.3)', async () => {
+    const reasons = o.peers[0].transport.stats.dropReasons;
+    const before = reasons['unknown opaque destination id'] ?? 0;
+    const { bytes } = request({
+      destination: [
+        { kind: 'node', nodeId: o.peers[0].nodeId },
+        { kind: 'compressed', id: 0x8123 },
+      ],
+    });
+    link.send(bytes);
+    await waitFor(
+      () => (reasons['unknown opaque destination id'] ?? 0) === before + 1,
+      5_000,
+      'the drop',
+    );
+  });
+
   it('TTL 0 on a message that must be forwarded gets Error_TTL_Exceeded', async () => {
     const target = o.peers[1].nodeId;
     const { bytes, tx } = request({ ttl: 0, destination: [{ kind: 'node', nodeId: target }] });

@@ -9,6 +9,8 @@ import {
   trustStoreVerifier,
 } from '@reload/link';
 import type { LinkTransport } from '@reload/link';
+import { randomBytes } from 'node:crypto';
+import { MessageCode } from '@reload/wire';
 import {
   type Credentials,
   createCa,
@@ -225,4 +227,25 @@ export function ringErrors(peers: Peer[]): string[] {
     }
   }
   return errors;
+}
+
+/**
+ * Pings a random Resource-ID from `from` (§6.5.3) and checks that the PingAns is signed by the
+ * peer among `peers` responsible for it; returns the number of hops the answer took.
+ */
+export async function pingRandomResource(peers: Peer[], from: Peer): Promise<number> {
+  const target = randomBytes(16);
+  const res = await from.ping({ kind: 'resource', resourceId: target });
+  const responsible = peers.find((p) => p.chord.isResponsible(target));
+  const signer = res.signer.nodeId ? hex(res.signer.nodeId) : '-';
+  if (
+    res.messageCode !== MessageCode.ping_ans ||
+    !responsible ||
+    signer !== hex(responsible.nodeId)
+  ) {
+    throw new Error(
+      `Ping to ${hex(target)}: code ${res.messageCode} signed by ${signer}, responsible ${responsible ? hex(responsible.nodeId) : 'none'}`,
+    );
+  }
+  return res.hops;
 }

@@ -1,10 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@reload/wire';
-import { fetchValues, storeValues } from '@reload/overlay';
+import { fetchValues, sendStore, storeValues } from '@reload/overlay';
 import { resourceId } from '@reload/security';
 import { KINDS, makeOverlay, ringErrors, type TestOverlay, waitFor } from './helpers.js';
 
 const N = 8;
+/** Short grace before foreign data is dropped (default 30 s), so the test can watch it. */
+const GRACE_MS = 3000;
 let o: TestOverlay;
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -16,9 +18,10 @@ afterAll(async () => {
 describe('Store and Fetch through the overlay (RFC 6940 §7.4, §10.4)', () => {
   it('forms a ring of peers with storage', async () => {
     o = await makeOverlay(N, {}, true);
-    const first = await o.spawn(0);
+    const first = await o.spawn(0, { foreignDataGraceMs: GRACE_MS });
     first.createOverlay();
-    for (let i = 1; i < N; i++) await (await o.spawn(i)).join(first.address, 20_000);
+    for (let i = 1; i < N; i++)
+      await (await o.spawn(i, { foreignDataGraceMs: GRACE_MS })).join(first.address, 20_000);
     await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
   }, 60_000);
 
@@ -56,6 +59,42 @@ describe('Store and Fetch through the overlay (RFC 6940 §7.4, §10.4)', () => {
     );
     expect(holders.reduce((a: number, b) => a + b, 0)).toBe(3);
   });
+
+  it('keeps a replica pushed outside its range for the grace period, then drops it (§10.7.3)', async () => {
+    const target = resourceId('user2@test.overlay.example.org', 16);
+    const responsible = o.peers.find((p) => p.chord.isResponsible(target))!;
+    const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
+    // The responsible peer's predecessor: a neighbour (so its replica Store is accepted) that
+    // is not in the replica set (so the copy lies outside the range it keeps).
+    const pred = responsible.chord.predecessors()[0];
+    const x = o.peers.find((p) => same(p.nodeId, pred))!;
+    expect(await x.storage!.exportResource(target, 0)).toBeUndefined();
+    const exp = (await responsible.storage!.exportResource(target, 1))!;
+    const sentAt = Date.now();
+    await sendStore(
+      responsible,
+      exp.request,
+      exp.certificates.map((c) => c.certificate),
+      x.nodeId,
+    );
+    expect(await x.storage!.exportResource(target, 0)).toBeDefined();
+    // Several housekeeping passes (every 1 s) see it outside, but it stays for the grace period.
+    await new Promise((r) => setTimeout(r, GRACE_MS / 2));
+    if (Date.now() - sentAt < GRACE_MS) {
+      expect(await x.storage!.exportResource(target, 0)).toBeDefined();
+    }
+    let goneAfter = -1;
+    for (let t = 0; t < 200 && goneAfter < 0; t++) {
+      if (!(await x.storage!.exportResource(target, 0))) goneAfter = Date.now() - sentAt;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(goneAfter).toBeGreaterThanOrEqual(GRACE_MS);
+    // The three real holders keep theirs.
+    const holders = await Promise.all(
+      o.peers.map(async (p) => ((await p.storage!.exportResource(target, 0)) ? 1 : 0)),
+    );
+    expect(holders.reduce((a: number, b) => a + b, 0)).toBe(3);
+  }, 30_000);
 
   it("refuses a SINGLE value stored under someone else's user name with Error_Forbidden", async () => {
     await expect(

@@ -11,6 +11,12 @@ import { KINDS, makeOverlay, ringErrors, type TestOverlay, waitFor } from './hel
 
 const N = 50;
 const FAIL = 15;
+/**
+ * Grace before a peer drops copies outside the range it keeps (default 30 s): long enough for
+ * neighbour tables to catch up under CI load, short enough for the final "exactly three
+ * copies" check (up to 40 s) to see the extra copies made during churn go.
+ */
+const GRACE_MS = 8000;
 let o: TestOverlay;
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -56,10 +62,10 @@ describe(`${N} peers, 1000 values, ${FAIL} failures`, () => {
       'memory',
       { successorHoldDownMs: 200 },
     );
-    const first = await o.spawn(0);
+    const first = await o.spawn(0, { foreignDataGraceMs: GRACE_MS });
     first.createOverlay();
     for (let i = 1; i < N; i++) {
-      const p = await o.spawn(i);
+      const p = await o.spawn(i, { foreignDataGraceMs: GRACE_MS });
       const via = rand(i);
       await p.join(o.peers[via].address, 30_000).catch((e: Error) => {
         throw new Error(
