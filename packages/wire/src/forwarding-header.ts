@@ -323,7 +323,7 @@ function decodeDestinationList(
   allowResourceLast: boolean,
 ): Destination[] {
   const saved = r.enter(len, field);
-  const out: Destination[] = [];
+  let out: Destination[] | undefined; // `[first]` then push (see Reader.list)
   while (r.pos < r.end) {
     const at = r.pos;
     const d = decodeDestination(r, n);
@@ -331,10 +331,11 @@ function decodeDestinationList(
     if (d.kind === 'resource' && !(allowResourceLast && r.pos === r.end)) {
       throw invalidMessage(field, at, 'a resource destination may only end a destination list');
     }
-    out.push(d);
+    if (out === undefined) out = [d];
+    else out.push(d);
   }
   r.leave(saved, field);
-  return out;
+  return out ?? [];
 }
 
 /**

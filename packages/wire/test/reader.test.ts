@@ -161,3 +161,16 @@ describe('integer writes without a DataView, cheap views (codec.ts, bench/wire p
     expect([...small]).toEqual([1, 2]);
   });
 });
+
+describe('Reader.list (first element as [x], then push)', () => {
+  it('returns 0, 1 or many elements and enforces maxCount before decoding', () => {
+    const u8 = (r: Reader): number => r.u8('e');
+    expect(new Reader(unhex('')).list(u8)).toEqual([]);
+    expect(new Reader(unhex('07')).list(u8)).toEqual([7]);
+    expect(new Reader(unhex('010203')).list(u8)).toEqual([1, 2, 3]);
+    expectInvalid(() => new Reader(unhex('01')).list(u8, 0, 'v'), /^v$/);
+    expectInvalid(() => new Reader(unhex('010203')).list(u8, 2, 'v'), /^v$/);
+    const r = new Reader(unhex('0102'));
+    expect(r.list(u8, 2)).toEqual([1, 2]);
+  });
+});

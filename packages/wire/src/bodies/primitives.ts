@@ -144,10 +144,14 @@ export function vectorCodec<T>(
         );
       }
       const saved = r.enter(len, field);
-      const out: T[] = [];
-      while (r.pos < r.end) out.push(elem.decode(r));
+      let out: T[] | undefined; // `[first]` then push (see Reader.list)
+      while (r.pos < r.end) {
+        const x = elem.decode(r);
+        if (out === undefined) out = [x];
+        else out.push(x);
+      }
       r.end = saved;
-      return out;
+      return out ?? [];
     },
   };
 }

@@ -118,10 +118,14 @@ export function storeKindDataCodec(modelOf: ModelOf): Codec<StoreKindData> {
       // readKindValues inlined: no intermediate { values } object, no object spread
       const codec = storedDataCodec(model);
       const saved = r.enter(r.u32(field), field);
-      const values: StoredData[] = [];
-      while (r.pos < r.end) values.push(codec.decode(r));
+      let values: StoredData[] | undefined; // `[first]` then push (see Reader.list)
+      while (r.pos < r.end) {
+        const d = codec.decode(r);
+        if (values === undefined) values = [d];
+        else values.push(d);
+      }
       r.end = saved;
-      return { kind, generationCounter, values };
+      return { kind, generationCounter, values: values ?? [] };
     },
   };
 }
