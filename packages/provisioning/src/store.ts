@@ -228,6 +228,14 @@ interface OverlayState {
 }
 
 type Json = Record<string, unknown>;
+function jsonSublevel(db: ClassicLevel<string, Json>, name: string) {
+  return db.sublevel<string, Json>(name, { valueEncoding: 'json' });
+}
+function sectionSublevel(db: OverlayLevel, name: string) {
+  return db.sublevel<string, Json>(name, { valueEncoding: 'json' });
+}
+type OverlayLevel = ReturnType<typeof jsonSublevel>;
+type SectionLevel = ReturnType<typeof sectionSublevel>;
 
 async function writePem(path: string, text: string, secret: boolean): Promise<void> {
   await writeFile(path, text, { mode: secret ? 0o600 : 0o644 });
@@ -265,6 +273,9 @@ export class ProvisioningStore {
   private dummyHash: string | undefined;
   private pool: BcryptPool | undefined;
   private readonly reservedNodeIds = new Set<string>();
+  private readonly overlayDbs = new Map<string, OverlayLevel>();
+  private readonly sections = new Map<string, SectionLevel>();
+  private overlaysLevel: OverlayLevel | undefined;
 
   private constructor(
     dataDir: string,
@@ -332,16 +343,31 @@ export class ProvisioningStore {
     return this.opts;
   }
 
-  private sub(overlay: string, what: string) {
-    return this.db
-      .sublevel<string, Json>(`o:${overlay}`, { valueEncoding: 'json' })
-      .sublevel<string, Json>(what, {
-        valueEncoding: 'json',
-      });
+  /** The sublevel of one overlay (parent of {@link sub}; batches span its sublevels). */
+  private overlayDb(overlay: string): OverlayLevel {
+    let db = this.overlayDbs.get(overlay);
+    if (!db) {
+      db = jsonSublevel(this.db, `o:${overlay}`);
+      this.overlayDbs.set(overlay, db);
+    }
+    return db;
   }
 
-  private get overlaysDb() {
-    return this.db.sublevel<string, Json>('overlays', { valueEncoding: 'json' });
+  /** One section (`users`, `nodeids`, `certs`, `signers`, `config`) of an overlay's records. */
+  private sub(overlay: string, what: string): SectionLevel {
+    const key = `${overlay}/${what}`;
+    let db = this.sections.get(key);
+    if (!db) {
+      // creating a sublevel costs ~0.1 ms: enrollment would pay it several times per request
+      db = sectionSublevel(this.overlayDb(overlay), what);
+      this.sections.set(key, db);
+    }
+    return db;
+  }
+
+  private get overlaysDb(): OverlayLevel {
+    this.overlaysLevel ??= jsonSublevel(this.db, 'overlays');
+    return this.overlaysLevel;
   }
 
   /** Paths of the services CA (created on first use). */
@@ -785,21 +811,111 @@ export class ProvisioningStore {
   /**
    * RFC 6940 §11.3 enrollment: authenticates the user, checks the Node-ID count and the CSR,
    * chooses the Node-IDs (cryptographically random, unique in the overlay, the same ones again
-   * for a returning user), issues the certificate from the overlay CA and records it.
+   * for a returning user), issues the certificate from the overlay CA and records it (the
+   * certificate, the new Node-IDs and the user's Node-ID list in one atomic write).
+   *
+   * The password check (bcrypt on a worker thread) and the checks that need no
+   * authentication (Node-ID count, CSR signature, user names, Node-ID candidates looked up in
+   * the index) run at the same time; their outcome is looked at only once the password is
+   * known to be right, so a wrong password yields `failed_authentication` whatever else is
+   * wrong, and nothing is signed, reserved or stored for it (docs/decisions/0470).
    * @throws EnrollmentError with the §11.3 token; ReloadError `UNKNOWN_OVERLAY`.
    */
   async enroll(overlay: string, req: EnrollmentRequest): Promise<EnrollmentResult> {
     const s = await this.state(overlay);
     const name = s.record.name;
-    if (
-      typeof req.username !== 'string' ||
-      typeof req.password !== 'string' ||
-      req.username === ''
-    ) {
+    const { username, password } = req;
+    if (typeof username !== 'string' || typeof password !== 'string' || username === '') {
       throw new EnrollmentError('failed_authentication', 'username and password are required');
     }
-    const user = await this.authenticate(name, req.username, req.password);
+    const [user, checked] = await Promise.all([
+      this.authenticate(name, username, password),
+      this.checkEnrollmentRequest(name, req).then(
+        (ok) => ({ ok }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
     if (!user) throw new EnrollmentError('failed_authentication', 'wrong user name or password');
+    if ('error' in checked) throw checked.error;
+    const { count, csr, userName, candidates } = checked.ok;
+    return this.exclusive(name, async () => {
+      const users = this.sub(name, 'users');
+      const fresh = (await users.get(username)) as unknown as UserRecord | undefined;
+      // removed, or given a new password, while its password was being checked
+      if (!fresh || fresh.hash !== user.hash)
+        throw new EnrollmentError('failed_authentication', 'wrong user name or password');
+      const ids = [...fresh.nodeIds];
+      const added: string[] = [];
+      while (ids.length < count) {
+        // A candidate was absent from the index when looked up; only an enrollment of this
+        // process (the database is locked to it) can have taken it since, and those reserve
+        // in memory under this lock first.
+        const id = candidates.shift() ?? (await this.nodeIdCandidates(name, 1))[0];
+        const key = `${name}/${id}`;
+        if (this.reservedNodeIds.has(key)) continue;
+        this.reservedNodeIds.add(key);
+        ids.push(id);
+        added.push(id);
+      }
+      const nodeIds = ids.slice(0, count);
+      const nodeIdBytes = nodeIds.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
+      const der = await issueCertificateForKey({
+        ca: s.rootCa,
+        publicKey: csr.publicKey,
+        overlay: name,
+        nodeIds: nodeIdBytes,
+        username: userName,
+        notAfter: new Date(Date.now() + this.opts.certificateValidityMs),
+      });
+      const cert = new X509Certificate(der);
+      const rec: IssuedCertificateRecord = {
+        serial: cert.serialNumber.toLowerCase(),
+        username,
+        userName,
+        nodeIds,
+        issuedAt: new Date().toISOString(),
+        notAfter: new Date(cert.validTo).toISOString(),
+        certificate: Buffer.from(der).toString('base64'),
+      };
+      const index = this.sub(name, 'nodeids');
+      await this.overlayDb(name).batch([
+        ...added.map((id) => ({
+          type: 'put' as const,
+          sublevel: index,
+          key: id,
+          value: { username },
+        })),
+        ...(added.length > 0
+          ? [
+              {
+                type: 'put' as const,
+                sublevel: users,
+                key: username,
+                value: { ...fresh, nodeIds: ids } as unknown as Json,
+              },
+            ]
+          : []),
+        {
+          type: 'put' as const,
+          sublevel: this.sub(name, 'certs'),
+          key: rec.serial,
+          value: rec as unknown as Json,
+        },
+      ]);
+      return { certificate: der, nodeIds: nodeIdBytes, userName };
+    });
+  }
+
+  /**
+   * The checks of an enrollment request that need no authentication, in the order of their
+   * §11.3 tokens: the Node-ID count, the CSR (parsed, self-signature verified), the user
+   * names it asks for; then `count` fresh Node-ID candidates not in the overlay's index.
+   * Reads only: nothing is reserved or written.
+   */
+  private async checkEnrollmentRequest(
+    name: string,
+    req: EnrollmentRequest,
+  ): Promise<{ count: number; csr: CsrInfo; userName: string; candidates: string[] }> {
     let count = 1;
     if (req.nodeids !== undefined && req.nodeids.trim() !== '') {
       const t = req.nodeids.trim();
@@ -820,7 +936,7 @@ export class ProvisioningStore {
     }
     let userName: string;
     try {
-      userName = userNameFor(req.username, name);
+      userName = userNameFor(req.username!, name);
     } catch (e) {
       throw new EnrollmentError('username_not_available', (e as Error).message);
     }
@@ -832,44 +948,29 @@ export class ProvisioningStore {
         );
       }
     }
-    const nodeIds = await this.exclusive(name, async () => {
-      const users = this.sub(name, 'users');
-      const fresh = ((await users.get(req.username!)) as unknown as UserRecord | undefined) ?? user;
-      const ids = [...fresh.nodeIds];
-      const index = this.sub(name, 'nodeids');
-      while (ids.length < count) {
-        const id = randomBytes(16).toString('hex');
-        const key = `${name}/${id}`;
-        if (this.reservedNodeIds.has(key) || (await index.get(id)) !== undefined) continue;
-        this.reservedNodeIds.add(key);
-        ids.push(id);
-        await index.put(id, { username: req.username! });
-      }
-      if (ids.length !== fresh.nodeIds.length)
-        await users.put(req.username!, { ...fresh, nodeIds: ids } as unknown as Json);
-      return ids.slice(0, count);
-    });
-    const nodeIdBytes = nodeIds.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
-    const der = await issueCertificateForKey({
-      ca: s.rootCa,
-      publicKey: csr.publicKey,
-      overlay: name,
-      nodeIds: nodeIdBytes,
-      username: userName,
-      notAfter: new Date(Date.now() + this.opts.certificateValidityMs),
-    });
-    const cert = new X509Certificate(der);
-    const rec: IssuedCertificateRecord = {
-      serial: cert.serialNumber.toLowerCase(),
-      username: req.username,
-      userName,
-      nodeIds,
-      issuedAt: new Date().toISOString(),
-      notAfter: new Date(cert.validTo).toISOString(),
-      certificate: Buffer.from(der).toString('base64'),
-    };
-    await this.sub(name, 'certs').put(rec.serial, rec as unknown as Json);
-    return { certificate: der, nodeIds: nodeIdBytes, userName };
+    return { count, csr, userName, candidates: await this.nodeIdCandidates(name, count) };
+  }
+
+  /**
+   * `count` distinct random 128-bit Node-IDs (hex) that are neither in the overlay's Node-ID
+   * index nor reserved in memory. Reads only.
+   */
+  private async nodeIdCandidates(name: string, count: number): Promise<string[]> {
+    const index = this.sub(name, 'nodeids');
+    const out: string[] = [];
+    while (out.length < count) {
+      const ids = Array.from({ length: count - out.length }, () => randomBytes(16).toString('hex'));
+      const found = await index.getMany(ids);
+      ids.forEach((id, i) => {
+        if (
+          found[i] === undefined &&
+          !out.includes(id) &&
+          !this.reservedNodeIds.has(`${name}/${id}`)
+        )
+          out.push(id);
+      });
+    }
+    return out;
   }
 
   /** Certificates issued for an overlay. */

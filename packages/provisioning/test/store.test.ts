@@ -191,6 +191,58 @@ describe('enrollment (RFC 6940 §11.3)', () => {
   });
 });
 
+describe('enrollment checks run while the password is checked', () => {
+  it('a wrong password answers failed_authentication whatever else is wrong, and writes nothing', async () => {
+    await store.addUser(OVERLAY, 'erin', 'pw-erin');
+    const before = (await store.issuedCertificates(OVERLAY)).length;
+    const csr = await makeCsr();
+    const other = await makeCsr({ email: 'mallory@example.org' });
+    for (const req of [
+      { username: 'erin', password: 'wrong', csr: new Uint8Array([48, 3, 1, 2, 3]) },
+      { username: 'erin', password: 'wrong', nodeids: '99', csr },
+      { username: 'erin', password: 'wrong', csr: other },
+      { username: 'erin', password: 'wrong' },
+      { username: 'nobody', password: 'wrong', csr: new Uint8Array([1]) },
+    ]) {
+      expect(await refusal(store.enroll(OVERLAY, req))).toBe('failed_authentication');
+    }
+    expect((await store.issuedCertificates(OVERLAY)).length).toBe(before);
+    expect((await store.listUsers(OVERLAY)).find((u) => u.name === 'erin')?.nodeIds).toEqual([]);
+  });
+
+  it('concurrent first enrollments of one user get the same Node-IDs, recorded with each certificate', async () => {
+    await store.addUser(OVERLAY, 'frank', 'pw-frank');
+    const csr = await makeCsr();
+    const results = await Promise.all(
+      ['1', '2', '1'].map((nodeids) =>
+        store.enroll(OVERLAY, { username: 'frank', password: 'pw-frank', nodeids, csr }),
+      ),
+    );
+    const ids = results.map((r) => certificateNodeIds(r.certificate));
+    const all = (await store.listUsers(OVERLAY)).find((u) => u.name === 'frank')!.nodeIds;
+    expect(all).toHaveLength(2);
+    expect(ids).toEqual([[all[0]], all, [all[0]]]);
+    const issued = (await store.issuedCertificates(OVERLAY)).filter((c) => c.username === 'frank');
+    expect(issued.map((c) => c.nodeIds).sort()).toEqual([[all[0]], [all[0]], all].sort());
+    // and no other user holds them
+    const others = (await store.listUsers(OVERLAY)).filter((u) => u.name !== 'frank');
+    expect(others.flatMap((u) => u.nodeIds).filter((n) => all.includes(n))).toEqual([]);
+  });
+
+  it('refuses when the password is changed while it is being checked', async () => {
+    await store.addUser(OVERLAY, 'grace', 'pw-grace');
+    const csr = await makeCsr();
+    const enrolling = refusal(
+      store.enroll(OVERLAY, { username: 'grace', password: 'pw-grace', csr }),
+    );
+    await store.setPassword(OVERLAY, 'grace', 'pw-new');
+    expect(await enrolling).toBe('failed_authentication');
+    await expect(
+      store.enroll(OVERLAY, { username: 'grace', password: 'pw-new', csr }),
+    ).resolves.toBeDefined();
+  });
+});
+
 describe('signer renewal and persistence', () => {
   it('renews with the same signer Node-ID; each document verifies with the previous signers', async () => {
     const rec = (await store.getOverlay(OVERLAY))!;
