@@ -319,3 +319,55 @@ describe('newForwardingHeader (§6.3.2 defaults, no object spread)', () => {
     ).not.toBe(h.viaList); // fresh lists every time
   });
 });
+
+describe('ForwardingHeader fast paths (bench/wire pass 3)', () => {
+  const header = (over: Partial<Message['forwardingHeader']>): Message => ({
+    ...sample,
+    forwardingHeader: { ...sample.forwardingHeader, ...over },
+  });
+  const fieldOf = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return [(e as { code?: unknown }).code, (e as { field?: unknown }).field];
+    }
+    return 'no error';
+  };
+
+  it('out-of-range fields still fail with their own field name', () => {
+    const cases: [Partial<Message['forwardingHeader']>, string][] = [
+      [{ overlay: 2 ** 32 }, 'ForwardingHeader.overlay'],
+      [{ configurationSequence: 0x10000 }, 'ForwardingHeader.configuration_sequence'],
+      [{ version: 256 }, 'ForwardingHeader.version'],
+      [{ ttl: -1 }, 'ForwardingHeader.ttl'],
+      [{ fragment: 1.5 }, 'ForwardingHeader.fragment'],
+      [{ transactionId: 2n ** 64n }, 'ForwardingHeader.transaction_id'],
+      [{ transactionId: -1n }, 'ForwardingHeader.transaction_id'],
+      [{ maxResponseLength: NaN }, 'ForwardingHeader.max_response_length'],
+    ];
+    for (const [over, field] of cases) {
+      expect(
+        fieldOf(() => encodeMessage(header(over))),
+        field,
+      ).toEqual(['WIRE_UNENCODABLE', field]);
+    }
+    const long = { kind: 'resource', resourceId: id(1, 255) } as const;
+    expect(fieldOf(() => encodeMessage(header({ destinationList: [long] })))).toEqual([
+      'WIRE_UNENCODABLE',
+      'Destination.length',
+    ]);
+    const shortNode = { kind: 'node', nodeId: id(1, 15) } as const;
+    expect(fieldOf(() => encodeMessage(header({ viaList: [shortNode] })))).toEqual([
+      'WIRE_UNENCODABLE',
+      'Destination.node_id',
+    ]);
+  });
+
+  it('round-trips transaction ids on both sides of 2^53 and the uint64 edges', () => {
+    for (const tx of [0n, 2n ** 53n - 1n, 2n ** 53n, 0x8000000000000000n, 2n ** 64n - 1n]) {
+      const b = encodeMessage(header({ transactionId: tx }));
+      expect(decodeMessage(b).forwardingHeader.transactionId).toBe(tx);
+      expect(decodeForwardingHeader(b).header.transactionId).toBe(tx);
+    }
+  });
+});
