@@ -172,9 +172,9 @@ export function modelEntryCodec<V>(
   };
 }
 
-const storedDataValueCodecs = new Map<StoredDataModel, Codec<StoredDataValue>>(
-  STORED_DATA_MODELS.map((m) => [m, modelEntryCodec(m, DataValueCodec, 'StoredDataValue')]),
-);
+const SINGLE_VALUE = modelEntryCodec('SINGLE', DataValueCodec, 'StoredDataValue');
+const ARRAY_VALUE = modelEntryCodec('ARRAY', DataValueCodec, 'StoredDataValue');
+const DICTIONARY_VALUE = modelEntryCodec('DICTIONARY', DataValueCodec, 'StoredDataValue');
 
 /**
  * The §7.2 StoredDataValue codec for one data model. Its encoding alone is the
@@ -184,7 +184,13 @@ const storedDataValueCodecs = new Map<StoredDataModel, Codec<StoredDataValue>>(
  * from `model` throws `WIRE_UNENCODABLE`.
  */
 export function storedDataValueCodec(model: StoredDataModel): Codec<StoredDataValue> {
-  const c = storedDataValueCodecs.get(model);
-  if (c === undefined) throw new RangeError(`unknown data model ${String(model)}`);
-  return c;
+  switch (model) {
+    case 'SINGLE':
+      return SINGLE_VALUE;
+    case 'ARRAY':
+      return ARRAY_VALUE;
+    case 'DICTIONARY':
+      return DICTIONARY_VALUE;
+  }
+  throw new RangeError(`unknown data model ${String(model)}`);
 }
