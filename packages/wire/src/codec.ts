@@ -248,6 +248,18 @@ export class Writer {
   }
 }
 
+// An 8-byte scratch DataView: a uint64 from two uint32 halves is then one BigInt allocation
+// (getBigUint64) instead of three BigInts and two BigInt operations (bench/wire: ≈ 25 ns
+// instead of ≈ 70 ns for a random 64-bit transaction id).
+const scratch64 = new DataView(new ArrayBuffer(8));
+
+/** The uint64 `hi · 2^32 + lo` as a bigint (`hi`, `lo`: uint32). */
+export function bigU64(hi: number, lo: number): bigint {
+  scratch64.setUint32(0, hi);
+  scratch64.setUint32(4, lo);
+  return scratch64.getBigUint64(0);
+}
+
 /**
  * Bounds-checked big-endian reader over a byte range; every read names its field. Integers
  * are assembled from the bytes (no DataView is needed on the decode path, so creating a
@@ -352,10 +364,7 @@ export class Reader {
     this.need(8, field);
     const p = this.pos;
     this.pos = p + 8;
-    const hi = this.be32(p);
-    const lo = this.be32(p + 4);
-    // below 2^53 the value is exact as a double: one BigInt instead of three
-    return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    return bigU64(this.be32(p), this.be32(p + 4));
   }
 
   /**
@@ -368,7 +377,7 @@ export class Reader {
     this.pos = p + 8;
     const hi = this.be32(p);
     const lo = this.be32(p + 4);
-    return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+    return hi < 0x200000 ? hi * 0x100000000 + lo : bigU64(hi, lo);
   }
 
   uint(width: PrefixWidth, field: string): number {

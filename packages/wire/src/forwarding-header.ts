@@ -22,7 +22,7 @@
  * } ForwardingHeader;               // 38 fixed bytes + the three lists
  * ```
  */
-import { type Codec, Reader, type Writer, unencodable } from './codec.js';
+import { bigU64, type Codec, Reader, type Writer, unencodable } from './codec.js';
 import {
   DestinationType,
   FORWARDING_HEADER_FIXED_LENGTH,
@@ -475,11 +475,7 @@ export function decodeForwardingHeaderFrom(r: Reader, opts?: WireOptions): Forwa
     fragment = getU32(b, p + 12);
     if ((fragment & FRAGMENT_HIGH_BIT) === 0) throw badFragment(p + 12);
     length = getU32(b, p + 16);
-    const hi = getU32(b, p + 20);
-    const lo = getU32(b, p + 24);
-    // below 2^53 the value is exact as a double: one BigInt instead of three
-    transactionId =
-      hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    transactionId = bigU64(getU32(b, p + 20), getU32(b, p + 24));
     maxResponseLength = getU32(b, p + 28);
     viaLen = (b[p + 32] << 8) | b[p + 33];
     dstLen = (b[p + 34] << 8) | b[p + 35];
