@@ -341,13 +341,24 @@ export class ChordTopology {
    *
    * A NodeId destination other than the host's own NodeId that comes back `local` names a node
    * this peer does not know; the host answers as §6.1.1 prescribes.
+   *
+   * @param usable optional filter of the host's (e.g. "has an open link in the Connection
+   *   Table"): Routing Table entries it refuses are skipped and the next-best entry in the same
+   *   order is taken, so an intermediate hop whose link has just gone does not make the message
+   *   undeliverable. A destination that is itself a connected node but refused gives `none`.
    */
-  nextHop(dest: Uint8Array): NextHop {
+  nextHop(dest: Uint8Array, usable?: (nodeId: Uint8Array) => boolean): NextHop {
     const k = this.ring.resourceToBig(dest);
     if (k === this.id || this.isResponsibleBig(k)) return { type: 'local' };
     const direct = this.conns.get(k);
-    if (direct) return { type: 'forward', nodeId: direct.bytes };
-    const r = this.nextHopBig(k);
+    if (direct) {
+      // A node we are connected to but cannot use (its link just went) is not routed round:
+      // the request fails at once, which is how the host learns of the failure quickly.
+      return !usable || usable(direct.bytes)
+        ? { type: 'forward', nodeId: direct.bytes }
+        : { type: 'none' };
+    }
+    const r = this.nextHopBig(k, usable);
     return r === undefined ? { type: 'none' } : { type: 'forward', nodeId: this.bytesOf(r) };
   }
 
@@ -758,7 +769,7 @@ export class ChordTopology {
    * largest id in (self, k) is the last one closer than k; if there is none, the first one at
    * or after k (the smallest id greater than k, wrapping round) is the first entry.
    */
-  private nextHopBig(k: bigint): bigint | undefined {
+  private nextHopBig(k: bigint, usable?: (nodeId: Uint8Array) => boolean): bigint | undefined {
     const rs = this.routingByDist;
     if (rs.length === 0) return undefined;
     const dk = this.ring.distance(this.id, k);
@@ -769,7 +780,11 @@ export class ChordTopology {
       if (rs[mid].d < dk) lo = mid + 1;
       else hi = mid;
     }
-    return lo > 0 ? rs[lo - 1].id : rs[0].id;
+    if (!usable) return lo > 0 ? rs[lo - 1].id : rs[0].id;
+    // Closest preceding usable entry first, then the usable entries at or after k in order.
+    for (let i = lo - 1; i >= 0; i--) if (usable(this.bytesOf(rs[i].id))) return rs[i].id;
+    for (let i = lo; i < rs.length; i++) if (usable(this.bytesOf(rs[i].id))) return rs[i].id;
+    return undefined;
   }
 
   private neighborSet(): bigint[] {

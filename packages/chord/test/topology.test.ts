@@ -535,6 +535,25 @@ describe('routing (§10.3) and RouteQuery (§10.8)', () => {
     expect(mk(5).c.nextHop(B(9))).toEqual({ type: 'none' });
   });
 
+  it('skips entries the host cannot use and takes the next best (§10.3)', () => {
+    const { c } = joined(100, [90, 110, 120, 130, 140, 230]);
+    const hop = (k: Uint8Array, down: number[]): bigint | 'none' | 'local' => {
+      const h = c.nextHop(k, (n) => !down.map((d) => P(d)).includes(big(n)));
+      return h.type === 'forward' ? big(h.nodeId) : h.type;
+    };
+    // 140 is the closest preceding entry for 170; without a link to it, 130 is next
+    expect(hop(B(170), [140])).toBe(P(130));
+    expect(hop(B(170), [140, 130, 120])).toBe(P(110));
+    // nothing precedes k usable: the entries at or after k, in clockwise order
+    expect(hop(B(170), [140, 130, 120, 110])).toBe(P(230));
+    // a directly connected destination without a usable link is not routed round it
+    expect(hop(B(140), [140])).toBe('none');
+    // nothing usable at all
+    expect(hop(B(170), [90, 110, 120, 130, 140, 230])).toBe('none');
+    // without a filter the answer is unchanged
+    expect(big((c.nextHop(B(170)) as { nodeId: Uint8Array }).nodeId)).toBe(P(140));
+  });
+
   it('answers RouteQuery with next_peer, encoded by the wire codec, and a full Update on request', () => {
     const { c } = joined(100, [90, 110, 140]);
     const r = c.onRouteQuery(B(140), B(130), true);

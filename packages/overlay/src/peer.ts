@@ -227,8 +227,10 @@ export class Peer {
       isResponsible: (id) => this.chord.isResponsible(id),
       isConnected: (id) => this.links.has(nodeIdToHex(id)),
       nextHop: (id) => {
-        const hop = this.chord.nextHop(id);
-        if (hop.type === 'forward' && this.links.has(nodeIdToHex(hop.nodeId))) return hop.nodeId;
+        // §10.3 over the entries this peer has a link to: an entry whose link has just gone
+        // (and that chord has not yet been told about) gives way to the next-best one.
+        const hop = this.chord.nextHop(id, (n) => this.links.has(nodeIdToHex(n)));
+        if (hop.type === 'forward') return hop.nodeId;
         // Before this peer is in the ring, anything goes through the bootstrap link (§11.4).
         if (hop.type === 'none' && !this.joined) {
           const first = this.links.values().next();

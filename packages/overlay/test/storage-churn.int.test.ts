@@ -118,6 +118,47 @@ describe(`${N} peers, 1000 values, ${FAIL} failures`, () => {
     for (const j of stored) expect((await copies(j.name)).length).toBeGreaterThanOrEqual(3);
   }, 240_000);
 
+  /**
+   * Every stored resource on the peer responsible for it and on its two successors (§10.4), and
+   * — when `exact` — on no other peer (§10.7.3: copies outside the replica set are dropped).
+   */
+  async function copyErrors(exact: boolean): Promise<string[]> {
+    const errors: string[] = [];
+    const ring = live();
+    for (const j of stored) {
+      const id = resourceId(j.name, 16);
+      const responsible = ring.find((p) => p.chord.isResponsible(id))!;
+      const expected = [
+        responsible,
+        ...responsible.chord
+          .replicaSet()
+          .map((n) => ring.find((p) => Buffer.from(p.nodeId).equals(Buffer.from(n)))!),
+      ];
+      for (const p of expected) {
+        if (!p || !(await p.storage!.exportResource(id, 0)))
+          errors.push(`${j.model} ${j.owner} missing on a replica`);
+      }
+      const holders = (await copies(j.name)).length;
+      if (exact ? holders !== 3 : holders < 3)
+        errors.push(`${j.model} ${j.owner}: ${holders} copies`);
+    }
+    return errors;
+  }
+
+  /** Waits up to `ms` for {@link copyErrors} to come back empty; throws with the first five. */
+  async function settle(what: string, exact: boolean, ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    let errors = await copyErrors(exact);
+    while (errors.length > 0 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 250));
+      errors = await copyErrors(exact);
+    }
+    if (errors.length > 0) throw new Error(`${what}: ${errors.slice(0, 5).join('; ')}`);
+  }
+
+  // "Each failure followed by stabilization" (issue 7): the ring is repaired and the lost
+  // copies are re-created (§10.7.3) before the next peer fails. Three copies cannot survive
+  // three neighbours failing faster than re-replication, whatever the implementation.
   it(`survives ${FAIL} failures one at a time with three copies on the right peers`, async () => {
     for (let k = 0; k < FAIL; k++) {
       const victims = live().filter((p) => p !== o.peers[0]);
@@ -136,35 +177,10 @@ describe(`${N} peers, 1000 values, ${FAIL} failures`, () => {
           );
         throw new Error(`${e.message}: ${ringErrors(live()).join('; ')} || ${detail.join(' || ')}`);
       });
+      await settle(`replication after failure ${k + 1}`, false, 60_000);
     }
-    // Let replication after the last repair settle.
-    const check = async (): Promise<string[]> => {
-      const errors: string[] = [];
-      const ring = live();
-      for (const j of stored) {
-        const id = resourceId(j.name, 16);
-        const responsible = ring.find((p) => p.chord.isResponsible(id))!;
-        const expected = [
-          responsible,
-          ...responsible.chord
-            .replicaSet()
-            .map((n) => ring.find((p) => Buffer.from(p.nodeId).equals(Buffer.from(n)))!),
-        ];
-        for (const p of expected) {
-          if (!p || !(await p.storage!.exportResource(id, 0)))
-            errors.push(`${j.model} ${j.owner} missing on a replica`);
-        }
-        const holders = await copies(j.name);
-        if (holders.length !== 3) errors.push(`${j.model} ${j.owner}: ${holders.length} copies`);
-      }
-      return errors;
-    };
-    let errors = await check();
-    for (let t = 0; t < 160 && errors.length > 0; t++) {
-      await new Promise((r) => setTimeout(r, 250));
-      errors = await check();
-    }
-    expect(errors.slice(0, 5)).toEqual([]);
+    // Extra copies made during churn go once the grace period has passed.
+    await settle('exactly three copies after the last failure', true, 40_000);
     await inBatches(stored, 10, async (j) => {
       const ring = live();
       const f = await fetchValues(ring[rand(ring.length)], {
