@@ -5,7 +5,7 @@
  * on Node's WebCrypto.
  */
 import 'reflect-metadata';
-import { createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, sign, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { ReloadError } from '@reload/wire';
 import type { Credentials } from '@reload/security';
@@ -92,4 +92,60 @@ export async function issueLeafCertificate(opts: IssueLeafOptions): Promise<Uint
     extensions,
   });
   return new Uint8Array(cert.rawData);
+}
+
+/** Content start and end (exclusive) of the DER element that begins at `at`. */
+function derElement(der: Uint8Array, at: number): { content: number; end: number } {
+  const bad = (): never => {
+    throw new ReloadError('CERT_MALFORMED', 'not a DER certificate');
+  };
+  if (at + 2 > der.length) return bad();
+  let len = der[at + 1];
+  let content = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || content + n > der.length) return bad();
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[content++];
+  }
+  if (content + len > der.length) return bad();
+  return { content, end: content + len };
+}
+
+/** A DER element: `tag`, definite length, then the parts. */
+function derEncode(tag: number, ...parts: Uint8Array[]): Uint8Array {
+  const len = parts.reduce((n, p) => n + p.length, 0);
+  const lenBytes: number[] = [];
+  for (let n = len; n > 0; n = Math.floor(n / 256)) lenBytes.unshift(n % 256);
+  const head = len < 0x80 ? [tag, len] : [tag, 0x80 | lenBytes.length, ...lenBytes];
+  return new Uint8Array(Buffer.concat([Uint8Array.from(head), ...parts]));
+}
+
+/**
+ * Signs the TBSCertificate of `draft` with `caKey` and returns the certificate (DER). The
+ * draft is a complete certificate whose TBSCertificate is the one wanted — issuer, authority
+ * key identifier and signature algorithm of the CA — but which was signed by another key of
+ * the same type (RFC 5280 §4.1.1.2: the signature algorithm is named in the TBSCertificate,
+ * so a key of the same type leaves it unchanged). Lets a certificate be built before the
+ * request is authenticated and signed by the CA only after (RFC 6940 §11.3 enrollment,
+ * docs/decisions/0470). RSA: PKCS#1 v1.5 with SHA-256; EC: ECDSA with SHA-256, DER
+ * Ecdsa-Sig-Value (RFC 5758 §3.2).
+ * @throws ReloadError `CERT_MALFORMED` when `draft` is not a DER certificate.
+ */
+export function signDraftCertificate(draft: Uint8Array, caKey: KeyObject): Uint8Array {
+  const outer = derElement(draft, 0);
+  if (draft[0] !== 0x30 || outer.end !== draft.length)
+    throw new ReloadError('CERT_MALFORMED', 'not a DER certificate');
+  const tbs = derElement(draft, outer.content);
+  const alg = derElement(draft, tbs.end);
+  if (draft[outer.content] !== 0x30 || draft[tbs.end] !== 0x30)
+    throw new ReloadError('CERT_MALFORMED', 'not a DER certificate');
+  const tbsBytes = draft.subarray(outer.content, tbs.end);
+  const signature = sign('sha256', tbsBytes, caKey);
+  return derEncode(
+    0x30,
+    tbsBytes,
+    draft.subarray(tbs.end, alg.end),
+    derEncode(0x03, Uint8Array.of(0), signature),
+  );
 }

@@ -14,7 +14,13 @@
  * ```
  */
 import { mkdir, readFile, writeFile, chmod, access } from 'node:fs/promises';
-import { randomBytes, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  randomBytes,
+  createPrivateKey,
+  createPublicKey,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { BcryptPool } from './bcrypt-pool.js';
@@ -24,6 +30,7 @@ import {
   fromPem,
   generateKeyPairAsync,
   issueCertificateForKey,
+  keyAlgorithmOf,
   parseCsr,
   toPem,
   userNameFor,
@@ -31,7 +38,7 @@ import {
   type Credentials,
   type KeyAlgorithm,
 } from '@reload/security';
-import { issueLeafCertificate } from './pki.js';
+import { issueLeafCertificate, signDraftCertificate } from './pki.js';
 import {
   applyServerFields,
   checkNakedConfigurationUpdate,
@@ -219,6 +226,8 @@ export interface EnrollmentResult {
 interface OverlayState {
   record: OverlayRecord;
   rootCa: Credentials;
+  /** Public key of the overlay CA (checks certificates signed from a draft). */
+  rootPublicKey: KeyObject;
   oamCa: X509Certificate;
   signer: Credentials;
   signerRecord: SignerRecord;
@@ -273,6 +282,7 @@ export class ProvisioningStore {
   private dummyHash: string | undefined;
   private pool: BcryptPool | undefined;
   private readonly reservedNodeIds = new Set<string>();
+  private readonly draftKeys = new Map<KeyAlgorithm, Promise<KeyObject>>();
   private readonly overlayDbs = new Map<string, OverlayLevel>();
   private readonly sections = new Map<string, SectionLevel>();
   private overlaysLevel: OverlayLevel | undefined;
@@ -575,6 +585,7 @@ export class ProvisioningStore {
     return {
       record,
       rootCa,
+      rootPublicKey: createPublicKey(rootCa.privateKey),
       signer,
       signerRecord,
       oamCa: new X509Certificate(oamPem),
@@ -830,14 +841,14 @@ export class ProvisioningStore {
     }
     const [user, checked] = await Promise.all([
       this.authenticate(name, username, password),
-      this.checkEnrollmentRequest(name, req).then(
+      this.checkEnrollmentRequest(s, req).then(
         (ok) => ({ ok }),
         (error: unknown) => ({ error }),
       ),
     ]);
     if (!user) throw new EnrollmentError('failed_authentication', 'wrong user name or password');
     if ('error' in checked) throw checked.error;
-    const { count, csr, userName, candidates } = checked.ok;
+    const { count, csr, userName, candidates, draft } = checked.ok;
     return this.exclusive(name, async () => {
       const users = this.sub(name, 'users');
       const fresh = (await users.get(username)) as unknown as UserRecord | undefined;
@@ -859,15 +870,26 @@ export class ProvisioningStore {
       }
       const nodeIds = ids.slice(0, count);
       const nodeIdBytes = nodeIds.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
-      const der = await issueCertificateForKey({
-        ca: s.rootCa,
-        publicKey: csr.publicKey,
-        overlay: name,
-        nodeIds: nodeIdBytes,
-        username: userName,
-        notAfter: new Date(Date.now() + this.opts.certificateValidityMs),
-      });
-      const cert = new X509Certificate(der);
+      // The overlay CA signs now, after the password check: the draft's TBSCertificate when
+      // it has these Node-IDs (the usual case), else a certificate built afresh.
+      let der: Uint8Array | undefined;
+      let cert: X509Certificate | undefined;
+      if (draft && draft.nodeIds.join() === nodeIds.join()) {
+        der = signDraftCertificate(draft.der, s.rootCa.privateKey);
+        cert = new X509Certificate(der);
+        if (!cert.verify(s.rootPublicKey)) der = undefined;
+      }
+      if (!der || !cert) {
+        der = await issueCertificateForKey({
+          ca: s.rootCa,
+          publicKey: csr.publicKey,
+          overlay: name,
+          nodeIds: nodeIdBytes,
+          username: userName,
+          notAfter: new Date(Date.now() + this.opts.certificateValidityMs),
+        });
+        cert = new X509Certificate(der);
+      }
       const rec: IssuedCertificateRecord = {
         serial: cert.serialNumber.toLowerCase(),
         username,
@@ -907,15 +929,23 @@ export class ProvisioningStore {
   }
 
   /**
-   * The checks of an enrollment request that need no authentication, in the order of their
-   * §11.3 tokens: the Node-ID count, the CSR (parsed, self-signature verified), the user
-   * names it asks for; then `count` fresh Node-ID candidates not in the overlay's index.
-   * Reads only: nothing is reserved or written.
+   * The work on an enrollment request that needs no authentication: the checks in the order
+   * of their §11.3 tokens — the Node-ID count, the CSR (parsed, self-signature verified), the
+   * user names it asks for —, `count` fresh Node-ID candidates not in the overlay's index,
+   * and a draft of the certificate (see {@link draftCertificate}). Reads only: nothing is
+   * reserved or written, and nothing is signed by the overlay CA.
    */
   private async checkEnrollmentRequest(
-    name: string,
+    s: OverlayState,
     req: EnrollmentRequest,
-  ): Promise<{ count: number; csr: CsrInfo; userName: string; candidates: string[] }> {
+  ): Promise<{
+    count: number;
+    csr: CsrInfo;
+    userName: string;
+    candidates: string[];
+    draft: { nodeIds: string[]; der: Uint8Array } | undefined;
+  }> {
+    const name = s.record.name;
     let count = 1;
     if (req.nodeids !== undefined && req.nodeids.trim() !== '') {
       const t = req.nodeids.trim();
@@ -948,7 +978,60 @@ export class ProvisioningStore {
         );
       }
     }
-    return { count, csr, userName, candidates: await this.nodeIdCandidates(name, count) };
+    const candidates = await this.nodeIdCandidates(name, count);
+    const draft = await this.draftCertificate(s, req.username!, count, candidates, csr, userName);
+    return { count, csr, userName, candidates, draft };
+  }
+
+  /**
+   * The certificate an enrollment will get if its password is right and the user's Node-IDs
+   * do not change meanwhile (its Node-IDs followed by `candidates`), built by
+   * `issueCertificateForKey` with the overlay CA's certificate but signed by a throwaway key
+   * of the same type, generated in memory and never trusted: what the request gets
+   * is the draft's TBSCertificate signed by the CA after authentication
+   * ({@link signDraftCertificate}). Undefined for an unknown user, or when building fails
+   * (the certificate is then built after authentication, which reports the error).
+   */
+  private async draftCertificate(
+    s: OverlayState,
+    username: string,
+    count: number,
+    candidates: readonly string[],
+    csr: CsrInfo,
+    userName: string,
+  ): Promise<{ nodeIds: string[]; der: Uint8Array } | undefined> {
+    const name = s.record.name;
+    try {
+      const user = (await this.sub(name, 'users').get(username)) as unknown as
+        UserRecord | undefined;
+      if (!user) return undefined;
+      const nodeIds = [...user.nodeIds, ...candidates].slice(0, count);
+      const der = await issueCertificateForKey({
+        ca: {
+          certificate: s.rootCa.certificate,
+          privateKey: await this.draftKey(keyAlgorithmOf(s.rootCa.privateKey)),
+        },
+        publicKey: csr.publicKey,
+        overlay: name,
+        nodeIds: nodeIds.map((h) => new Uint8Array(Buffer.from(h, 'hex'))),
+        username: userName,
+        notAfter: new Date(Date.now() + this.opts.certificateValidityMs),
+      });
+      return { nodeIds, der };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The throwaway key that signs certificate drafts for CAs of type `alg` (made once). */
+  private draftKey(alg: KeyAlgorithm): Promise<KeyObject> {
+    let key = this.draftKeys.get(alg);
+    if (!key) {
+      key = generateKeyPairAsync(alg).then((k) => k.privateKey);
+      this.draftKeys.set(alg, key);
+      key.catch(() => this.draftKeys.delete(alg));
+    }
+    return key;
   }
 
   /**

@@ -136,9 +136,12 @@ describe('enrollment (RFC 6940 §11.3)', () => {
     const ids = certificateNodeIds(r1.certificate);
     expect(ids).toHaveLength(2);
     expect(new Set(ids).size).toBe(2);
-    expect(cert.checkIssued(new X509Certificate(await store.rootCertificate(OVERLAY)))).toBe(true);
+    const root = new X509Certificate(await store.rootCertificate(OVERLAY));
+    expect(cert.checkIssued(root)).toBe(true);
+    expect(cert.verify(root.publicKey)).toBe(true);
     const r2 = await store.enroll(OVERLAY, { username: 'alice', password: 'correct horse', csr });
     expect(certificateNodeIds(r2.certificate)).toEqual([ids[0]]);
+    expect(new X509Certificate(r2.certificate).verify(root.publicKey)).toBe(true);
     const issued = await store.issuedCertificates(OVERLAY);
     expect(issued.map((c) => c.username)).toEqual(['alice', 'alice']);
   });
@@ -219,6 +222,10 @@ describe('enrollment checks run while the password is checked', () => {
       ),
     );
     const ids = results.map((r) => certificateNodeIds(r.certificate));
+    // signed from their drafts or (Node-IDs changed meanwhile) built afresh: all by the CA
+    const root = new X509Certificate(await store.rootCertificate(OVERLAY));
+    for (const r of results)
+      expect(new X509Certificate(r.certificate).verify(root.publicKey)).toBe(true);
     const all = (await store.listUsers(OVERLAY)).find((u) => u.name === 'frank')!.nodeIds;
     expect(all).toHaveLength(2);
     expect(ids).toEqual([[all[0]], all, [all[0]]]);
