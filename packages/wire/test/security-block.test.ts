@@ -7,6 +7,9 @@ import {
   encodeToBytes,
   isReloadError,
   type SecurityBlock,
+  type Signature,
+  SignatureCodec,
+  Writer,
 } from '@reload/wire';
 
 const block: SecurityBlock = {
@@ -49,5 +52,65 @@ describe('SecurityBlock (RFC 6940 §6.3.4)', () => {
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
     expect(() => decodeExact(SecurityBlockCodec, longer)).toThrow(/trailing/);
+  });
+});
+
+describe('Signature fast paths for cert_hash identities (bench/wire pass 3)', () => {
+  const bytesOf = (n: number, b: number): Uint8Array => new Uint8Array(n).fill(b);
+  const hexOf = (u: Uint8Array): string => Buffer.from(u).toString('hex');
+  const be16 = (n: number): string => n.toString(16).padStart(4, '0');
+
+  it('writes and reads the same bytes as the per-field layout, at every length edge', () => {
+    for (const hashLength of [0, 1, 32, 253, 254, 255]) {
+      for (const valueLength of [0, 256, 0xffff]) {
+        const v: Signature = {
+          algorithm: { hash: 4, signature: 1 },
+          identity: { identityType: 1, hashAlg: 4, certificateHash: bytesOf(hashLength, 0x11) },
+          signatureValue: bytesOf(valueLength, 0x5a),
+        };
+        const b = encodeToBytes(SignatureCodec, v);
+        const expected =
+          '0401' +
+          '01' +
+          be16(2 + hashLength) +
+          '04' +
+          hashLength.toString(16).padStart(2, '0') +
+          '11'.repeat(hashLength) +
+          be16(valueLength) +
+          '5a'.repeat(valueLength);
+        expect(hexOf(b) === expected, `${hashLength}/${valueLength}`).toBe(true);
+        expect(decodeExact(SignatureCodec, b)).toEqual(v);
+      }
+    }
+  });
+
+  it('falls back to the per-field path for everything else, with its errors', () => {
+    const v: Signature = {
+      algorithm: { hash: 4, signature: 1 },
+      identity: { identityType: 1, hashAlg: 4, certificateHash: bytesOf(32, 1) },
+      signatureValue: bytesOf(64, 2),
+    };
+    const b = encodeToBytes(SignatureCodec, v);
+    for (let n = 0; n < b.length; n++) {
+      expect(() => decodeExact(SignatureCodec, b.subarray(0, n))).toThrow();
+    }
+    const inconsistent = new Uint8Array(b);
+    inconsistent[4] = 2 + 31; // identity length one short of its content
+    let err: unknown;
+    try {
+      decodeExact(SignatureCodec, inconsistent);
+    } catch (e) {
+      err = e;
+    }
+    expect(isReloadError(err) && err.code === ErrorCode.InvalidMessage).toBe(true);
+    const small = new Writer(new Uint8Array(b.length - 1));
+    expect(() => SignatureCodec.encode(v, small)).toThrow(/too small/);
+    const badAlg = { ...v, algorithm: { hash: 256, signature: 1 } };
+    expect(() => encodeToBytes(SignatureCodec, badAlg)).toThrow(/Signature\.algorithm\.hash/);
+    const longHash = {
+      ...v,
+      identity: { identityType: 1 as const, hashAlg: 4, certificateHash: bytesOf(256, 1) },
+    };
+    expect(() => encodeToBytes(SignatureCodec, longHash)).toThrow(/certificate_hash/);
   });
 });
