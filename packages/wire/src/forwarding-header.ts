@@ -154,6 +154,22 @@ export function encodeDestination(d: Destination, w: Writer, nodeIdLength: numbe
 /** Reads one Destination (§6.3.2.2); NodeIds must be `nodeIdLength` bytes. */
 export function decodeDestination(r: Reader, nodeIdLength: number): Destination {
   const at = r.pos;
+  const b = r.buf;
+  if (r.end - at >= 2) {
+    // fast paths for well-formed node and resource TLVs; anything else (or anything
+    // truncated or inconsistent) takes the per-field path below, with its errors
+    const len = b[at + 1];
+    if (at + 2 + len <= r.end) {
+      if (b[at] === DestinationType.node && len === nodeIdLength) {
+        r.pos = at + 2;
+        return { kind: 'node', nodeId: r.bytes(len, 'Destination.node_id') };
+      }
+      if (b[at] === DestinationType.resource && len >= 1 && b[at + 2] === len - 1) {
+        r.pos = at + 3;
+        return { kind: 'resource', resourceId: r.bytes(len - 1, 'Destination.resource_id') };
+      }
+    }
+  }
   const first = r.u8('Destination.type');
   if (first & 0x80) {
     // RFC 6940 §6.3.2.2: top bit 1 → a 16-bit compressed opaque id.

@@ -283,3 +283,34 @@ describe('MetaData / StoredMetaData (RFC 6940 §7.4.3.2)', () => {
     }
   });
 });
+
+describe('StoredData fixed-part fast paths (bench/wire pass 3)', () => {
+  const sample: StoredData = {
+    storageTime: 2n ** 53n + 5n,
+    lifetime: 60,
+    value: { model: 'SINGLE', value: { exists: true, value: new Uint8Array([1, 2, 3]) } },
+    signature: {
+      algorithm: { hash: 0, signature: 0 },
+      identity: { identityType: 3 },
+      signatureValue: new Uint8Array(0),
+    },
+  };
+  const c = storedDataCodec('SINGLE');
+
+  it('keeps the per-field errors for out-of-range fields and too-short lengths', () => {
+    const bytes = encodeToBytes(c, sample);
+    expect(decodeExact(c, bytes)).toEqual(sample);
+    for (const len of [0, 8, 11]) {
+      expectInvalid(() => decodeExact(c, patched(bytes, 0, [0, 0, 0, len])), /StoredData/);
+    }
+    expect(() => encodeToBytes(c, { ...sample, storageTime: -1n })).toThrow(
+      /StoredData\.storage_time/,
+    );
+    expect(() => encodeToBytes(c, { ...sample, storageTime: 2n ** 64n })).toThrow(
+      /StoredData\.storage_time/,
+    );
+    expect(() => encodeToBytes(c, { ...sample, lifetime: 2 ** 32 })).toThrow(
+      /StoredData\.lifetime/,
+    );
+  });
+});
