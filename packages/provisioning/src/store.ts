@@ -807,14 +807,29 @@ export class ProvisioningStore {
     name: string,
     password: string,
   ): Promise<UserRecord | undefined> {
-    const u = (await this.sub(overlay.toLowerCase(), 'users').get(name)) as unknown as
+    const { user, matches } = await this.startPasswordCheck(overlay, name, password);
+    return (await matches) ? user : undefined;
+  }
+
+  /**
+   * Reads the user and hands the bcrypt comparison to a worker; resolves as soon as it is
+   * handed over, with the record (undefined for an unknown user, who is compared with a
+   * dummy hash so that the answer takes as long) and the comparison's outcome.
+   */
+  private async startPasswordCheck(
+    overlay: string,
+    name: string,
+    password: string,
+  ): Promise<{ user: UserRecord | undefined; matches: Promise<boolean> }> {
+    const user = (await this.sub(overlay.toLowerCase(), 'users').get(name)) as unknown as
       UserRecord | undefined;
-    if (!u) {
+    if (user) return { user, matches: this.bcrypt.compare(password, user.hash) };
+    const matches = (async () => {
       this.dummyHash ??= await this.bcrypt.hash('not a password', this.opts.bcryptCost);
       await this.bcrypt.compare(password, this.dummyHash);
-      return undefined;
-    }
-    return (await this.bcrypt.compare(password, u.hash)) ? u : undefined;
+      return false;
+    })();
+    return { user: undefined, matches };
   }
 
   // ---- enrollment ---------------------------------------------------------------------------
@@ -839,14 +854,17 @@ export class ProvisioningStore {
     if (typeof username !== 'string' || typeof password !== 'string' || username === '') {
       throw new EnrollmentError('failed_authentication', 'username and password are required');
     }
-    const [user, checked] = await Promise.all([
-      this.authenticate(name, username, password),
-      this.checkEnrollmentRequest(s, req).then(
+    // the comparison reaches its worker first, then the main thread does the rest meanwhile
+    const { user, matches } = await this.startPasswordCheck(name, username, password);
+    const [ok, checked] = await Promise.all([
+      matches,
+      this.checkEnrollmentRequest(s, req, user).then(
         (ok) => ({ ok }),
         (error: unknown) => ({ error }),
       ),
     ]);
-    if (!user) throw new EnrollmentError('failed_authentication', 'wrong user name or password');
+    if (!ok || !user)
+      throw new EnrollmentError('failed_authentication', 'wrong user name or password');
     if ('error' in checked) throw checked.error;
     const { count, csr, userName, candidates, draft } = checked.ok;
     return this.exclusive(name, async () => {
@@ -938,6 +956,7 @@ export class ProvisioningStore {
   private async checkEnrollmentRequest(
     s: OverlayState,
     req: EnrollmentRequest,
+    user: UserRecord | undefined,
   ): Promise<{
     count: number;
     csr: CsrInfo;
@@ -979,22 +998,22 @@ export class ProvisioningStore {
       }
     }
     const candidates = await this.nodeIdCandidates(name, count);
-    const draft = await this.draftCertificate(s, req.username!, count, candidates, csr, userName);
+    const draft = user && (await this.draftCertificate(s, user, count, candidates, csr, userName));
     return { count, csr, userName, candidates, draft };
   }
 
   /**
-   * The certificate an enrollment will get if its password is right and the user's Node-IDs
-   * do not change meanwhile (its Node-IDs followed by `candidates`), built by
+   * The certificate an enrollment of `user` will get if its password is right and its
+   * Node-IDs do not change meanwhile (its Node-IDs followed by `candidates`), built by
    * `issueCertificateForKey` with the overlay CA's certificate but signed by a throwaway key
-   * of the same type, generated in memory and never trusted: what the request gets
-   * is the draft's TBSCertificate signed by the CA after authentication
-   * ({@link signDraftCertificate}). Undefined for an unknown user, or when building fails
-   * (the certificate is then built after authentication, which reports the error).
+   * of the same type, generated in memory and never trusted: what the request gets is the
+   * draft's TBSCertificate signed by the CA after authentication
+   * ({@link signDraftCertificate}). Undefined when building fails (the certificate is then
+   * built after authentication, which reports the error). Unknown users get no draft.
    */
   private async draftCertificate(
     s: OverlayState,
-    username: string,
+    user: UserRecord,
     count: number,
     candidates: readonly string[],
     csr: CsrInfo,
@@ -1002,9 +1021,6 @@ export class ProvisioningStore {
   ): Promise<{ nodeIds: string[]; der: Uint8Array } | undefined> {
     const name = s.record.name;
     try {
-      const user = (await this.sub(name, 'users').get(username)) as unknown as
-        UserRecord | undefined;
-      if (!user) return undefined;
       const nodeIds = [...user.nodeIds, ...candidates].slice(0, count);
       const der = await issueCertificateForKey({
         ca: {
