@@ -8,6 +8,7 @@
  * views (subarrays) of the input, never copies. Everything it throws is a
  * {@link ReloadError} with `Error_Invalid_Message` semantics naming field and offset.
  */
+import { bigU64, bufferOf, copyBytes, putBigU64 } from './builtins.js';
 import { invalidMessage, ReloadError } from './errors.js';
 
 /** Width in bytes of a vector length prefix: 1, 2, 3 or 4 (§6.3.1). */
@@ -31,6 +32,26 @@ export interface Codec<T> {
 /** Thrown by encoders for values that cannot be represented (a programming error upstream). */
 export function unencodable(field: string, why: string): ReloadError {
   return new ReloadError('WIRE_UNENCODABLE', `${field}: ${why}`, { field });
+}
+
+// Error builders kept out of the hot methods: a template literal in a method body makes it
+// bigger for the inliner, and these only run when a value is rejected.
+function tooSmall(field: string, n: number, pos: number): ReloadError {
+  return unencodable(field, `buffer too small: need ${n} bytes at offset ${pos}`);
+}
+
+function notA(field: string, v: unknown, type: string): ReloadError {
+  return unencodable(field, `${String(v)} is not a ${type}`);
+}
+
+function outside(field: string, length: number, min: number, max: number): ReloadError {
+  return unencodable(field, `length ${length} outside <${min}..${max}>`);
+}
+
+function outOfBounds(field: string, length: number, min: number, max: number): ReloadError {
+  return length > max
+    ? unencodable(field, `length ${length} exceeds maximum ${max}`)
+    : unencodable(field, `length ${length} below minimum ${min}`);
 }
 
 /**
@@ -65,7 +86,7 @@ export class Writer {
 
   private room(n: number, field: string): void {
     if (this.pos + n > this.end) {
-      throw unencodable(field, `buffer too small: need ${n} bytes at offset ${this.pos}`);
+      throw tooSmall(field, n, this.pos);
     }
   }
 
@@ -74,14 +95,14 @@ export class Writer {
   // or string is reported as unencodable instead of throwing a TypeError from `&`.
 
   u8(v: number, field = 'uint8'): void {
-    if (typeof v !== 'number' || (v & 0xff) !== v) throw unencodable(field, `${v} is not a uint8`);
+    if (typeof v !== 'number' || (v & 0xff) !== v) throw notA(field, v, 'uint8');
     this.room(1, field);
     this.buf[this.pos++] = v;
   }
 
   u16(v: number, field = 'uint16'): void {
     if (typeof v !== 'number' || (v & 0xffff) !== v) {
-      throw unencodable(field, `${v} is not a uint16`);
+      throw notA(field, v, 'uint16');
     }
     this.room(2, field);
     const b = this.buf;
@@ -93,7 +114,7 @@ export class Writer {
 
   u24(v: number, field = 'uint24'): void {
     if (typeof v !== 'number' || (v & 0xffffff) !== v) {
-      throw unencodable(field, `${v} is not a uint24`);
+      throw notA(field, v, 'uint24');
     }
     this.room(3, field);
     const b = this.buf;
@@ -105,7 +126,7 @@ export class Writer {
   }
 
   u32(v: number, field = 'uint32'): void {
-    if (typeof v !== 'number' || v >>> 0 !== v) throw unencodable(field, `${v} is not a uint32`);
+    if (typeof v !== 'number' || v >>> 0 !== v) throw notA(field, v, 'uint32');
     this.room(4, field);
     const b = this.buf;
     const p = this.pos;
@@ -118,11 +139,11 @@ export class Writer {
 
   u64(v: bigint, field = 'uint64'): void {
     if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) {
-      throw unencodable(field, `${String(v)} is not a uint64`);
+      throw notA(field, v, 'uint64');
     }
     this.room(8, field);
     // DataView.setBigUint64 beats splitting the bigint by hand (bench/wire: 10 ns vs 25–40)
-    this.view.setBigUint64(this.pos, v);
+    putBigU64(this.view, this.pos, v);
     this.pos += 8;
   }
 
@@ -151,7 +172,7 @@ export class Writer {
       const at = this.pos;
       for (let i = 0; i < n; i++) buf[at + i] = b[i];
     } else {
-      this.buf.set(b, this.pos);
+      copyBytes(this.buf, b, this.pos);
     }
     this.pos += n;
   }
@@ -170,8 +191,7 @@ export class Writer {
     max = maxForWidth(width),
     min = 0,
   ): void {
-    if (b.length > max || b.length < min)
-      throw unencodable(field, `length ${b.length} outside <${min}..${max}>`);
+    if (b.length > max || b.length < min) throw outside(field, b.length, min, max);
     this.uint(width, b.length, field);
     this.bytes(b, field);
   }
@@ -201,8 +221,7 @@ export class Writer {
     min = 0,
   ): void {
     const length = this.pos - at - width;
-    if (length > max) throw unencodable(field, `length ${length} exceeds maximum ${max}`);
-    if (length < min) throw unencodable(field, `length ${length} below minimum ${min}`);
+    if (length > max || length < min) throw outOfBounds(field, length, min, max);
     const b = this.buf;
     switch (width) {
       case 4:
@@ -248,16 +267,21 @@ export class Writer {
   }
 }
 
-// An 8-byte scratch DataView: a uint64 from two uint32 halves is then one BigInt allocation
-// (getBigUint64) instead of three BigInts and two BigInt operations (bench/wire: ≈ 25 ns
-// instead of ≈ 70 ns for a random 64-bit transaction id).
-const scratch64 = new DataView(new ArrayBuffer(8));
+// Decode error builders, kept out of the hot methods (see the encode ones above).
+function badRange(field: string, start: number, end: number, length: number): ReloadError {
+  return invalidMessage(field, start, `bad range [${start}, ${end}) of ${length}`);
+}
 
-/** The uint64 `hi · 2^32 + lo` as a bigint (`hi`, `lo`: uint32). */
-export function bigU64(hi: number, lo: number): bigint {
-  scratch64.setUint32(0, hi);
-  scratch64.setUint32(4, lo);
-  return scratch64.getBigUint64(0);
+function truncated(field: string, at: number, n: number, left: number): ReloadError {
+  return invalidMessage(field, at, `needs ${n} bytes, only ${left} left`);
+}
+
+function badLength(field: string, at: number, len: number, min: number, max: number) {
+  return invalidMessage(field, at, `length ${len} outside <${min}..${max}>`);
+}
+
+function trailing(field: string, at: number, n: number): ReloadError {
+  return invalidMessage(field, at, `${n} trailing bytes`);
 }
 
 /**
@@ -288,14 +312,14 @@ export class Reader {
    */
   constructor(buf: Uint8Array, offset = 0, end = buf.length, view?: DataView) {
     if (offset < 0 || end > buf.length || offset > end) {
-      throw invalidMessage('buffer', offset, `bad range [${offset}, ${end}) of ${buf.length}`);
+      throw badRange('buffer', offset, end, buf.length);
     }
     this.buf = buf;
     this.dataView = view;
     this.pos = offset;
     this.end = end;
     if (buf.length > 64 && Object.getPrototypeOf(buf) === Uint8Array.prototype) {
-      this.arrayBuffer = buf.buffer;
+      this.arrayBuffer = bufferOf(buf);
       this.base = buf.byteOffset;
     } else {
       this.arrayBuffer = undefined;
@@ -319,7 +343,7 @@ export class Reader {
 
   need(n: number, field: string): void {
     if (this.pos + n > this.end) {
-      throw invalidMessage(field, this.pos, `needs ${n} bytes, only ${this.end - this.pos} left`);
+      throw truncated(field, this.pos, n, this.end - this.pos);
     }
   }
 
@@ -409,7 +433,7 @@ export class Reader {
    */
   range(start: number, end: number, field = 'range'): Uint8Array {
     if (start < 0 || end > this.buf.length || start > end) {
-      throw invalidMessage(field, start, `bad range [${start}, ${end}) of ${this.buf.length}`);
+      throw badRange(field, start, end, this.buf.length);
     }
     const ab = this.arrayBuffer;
     return ab === undefined
@@ -422,7 +446,7 @@ export class Reader {
     const at = this.pos;
     const len = this.uint(width, field);
     if (len > max || len < min) {
-      throw invalidMessage(field, at, `length ${len} outside <${min}..${max}>`);
+      throw badLength(field, at, len, min, max);
     }
     return this.bytes(len, field);
   }
@@ -435,7 +459,7 @@ export class Reader {
     const at = this.pos;
     const len = this.uint(width, field);
     if (len > max || len < min) {
-      throw invalidMessage(field, at, `length ${len} outside <${min}..${max}>`);
+      throw badLength(field, at, len, min, max);
     }
     return this.take(len, field);
   }
@@ -484,7 +508,7 @@ export class Reader {
   /** Requires that every byte was consumed (no trailing bytes in a structure). */
   done(field: string): void {
     if (this.pos !== this.end) {
-      throw invalidMessage(field, this.pos, `${this.end - this.pos} trailing bytes`);
+      throw trailing(field, this.pos, this.end - this.pos);
     }
   }
 }

@@ -22,7 +22,8 @@
  * } ForwardingHeader;               // 38 fixed bytes + the three lists
  * ```
  */
-import { bigU64, type Codec, Reader, type Writer, unencodable } from './codec.js';
+import { bigU64, putBigU64 } from './builtins.js';
+import { type Codec, Reader, type Writer, unencodable } from './codec.js';
 import {
   DestinationType,
   FORWARDING_HEADER_FIXED_LENGTH,
@@ -383,7 +384,7 @@ export function encodeForwardingHeader(
     b[p + 11] = h.ttl;
     putU32(b, p + 12, h.fragment);
     putU32(b, p + 16, length);
-    w.view.setBigUint64(p + 20, tx);
+    putBigU64(w.view, p + 20, tx);
     putU32(b, p + 28, h.maxResponseLength);
     b[p + 32] = via >>> 8;
     b[p + 33] = via;

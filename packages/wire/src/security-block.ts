@@ -11,6 +11,7 @@
  *          opaque signature_value<0..2^16-1>; } Signature;
  * ```
  */
+import { copyBytes } from './builtins.js';
 import { type Codec, type Reader, type Writer, unencodable } from './codec.js';
 import { invalidMessage } from './errors.js';
 
@@ -189,11 +190,11 @@ function encodeCertHashSignature(v: Signature, w: Writer): boolean {
   b[p + 4] = length; // Uint8Array stores keep the low 8 bits
   b[p + 5] = id.hashAlg;
   b[p + 6] = h.length;
-  b.set(h, p + 7);
+  copyBytes(b, h, p + 7);
   const q = p + 7 + h.length;
   b[q] = sv.length >>> 8;
   b[q + 1] = sv.length;
-  b.set(sv, q + 2);
+  copyBytes(b, sv, q + 2);
   w.pos = end;
   return true;
 }

@@ -8,7 +8,8 @@
  * `length` counts the bytes after itself and is computed by the encoder; the decoder checks
  * that the structure fills exactly `length` bytes.
  */
-import { bigU64, type Codec, type Reader } from '../codec.js';
+import { bigU64, putBigU64 } from '../builtins.js';
+import { type Codec, type Reader } from '../codec.js';
 import { type Signature, SignatureCodec } from '../security-block.js';
 import { type StoredDataModel, type StoredDataValue, storedDataValueCodec } from './data-value.js';
 
@@ -55,7 +56,7 @@ function makeStoredDataCodec(model: StoredDataModel): Codec<StoredData> {
         life >>> 0 === life
       ) {
         // fixed part in one go (length back-patched below); else the per-field path
-        w.view.setBigUint64(at + 4, t);
+        putBigU64(w.view, at + 4, t);
         const b = w.buf;
         b[at + 12] = life >>> 24;
         b[at + 13] = life >>> 16;
