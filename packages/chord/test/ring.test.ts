@@ -73,10 +73,21 @@ describe('Ring', () => {
             // Unwrap: shift so that a sits at 0.
             const sx = r.distance(a, x);
             const sb = r.distance(a, b) === 0n ? r.modulus : r.distance(a, b);
-            expect(r.inOpenClosed(x, a, b)).toBe(sx > 0n && sx <= sb);
+            // (a, b] unwrapped is (0, sb]: x ≡ a sits at 2^k there, which only the whole
+            // circle (a = b) reaches.
+            expect(r.inOpenClosed(x, a, b)).toBe((sx === 0n ? r.modulus : sx) <= sb);
             expect(r.inOpen(x, a, b)).toBe(sx > 0n && sx < sb);
             if (a !== b) expect(r.inClosed(x, a, b)).toBe(sx <= sb);
           }),
+          // the degenerate corners, always: x = a = b, x = a ≠ b, x = b ≠ a
+          {
+            examples: [
+              [18n, 18n, 18n],
+              [0n, 0n, 0n],
+              [5n, 5n, 9n],
+              [9n, 5n, 9n],
+            ],
+          },
         );
       });
 
