@@ -582,6 +582,8 @@ export class ProvisioningStore {
       loadCredentials(signerRecord.certPath, signerRecord.keyPath),
       readFile(record.files.oamCa, 'utf8'),
     ]);
+    // the key for enrollment drafts, made now rather than during the first enrollment
+    void this.draftKey(keyAlgorithmOf(rootCa.privateKey)).catch(() => undefined);
     return {
       record,
       rootCa,
@@ -840,11 +842,12 @@ export class ProvisioningStore {
    * for a returning user), issues the certificate from the overlay CA and records it (the
    * certificate, the new Node-IDs and the user's Node-ID list in one atomic write).
    *
-   * The password check (bcrypt on a worker thread) and the checks that need no
+   * The password check (bcrypt on a worker thread) and the work that needs no
    * authentication (Node-ID count, CSR signature, user names, Node-ID candidates looked up in
-   * the index) run at the same time; their outcome is looked at only once the password is
-   * known to be right, so a wrong password yields `failed_authentication` whatever else is
-   * wrong, and nothing is signed, reserved or stored for it (docs/decisions/0470).
+   * the index, a draft of the certificate signed by a throwaway key) run at the same time;
+   * their outcome is looked at only once the password is known to be right, so a wrong
+   * password yields `failed_authentication` whatever else is wrong, and nothing is reserved,
+   * signed by the overlay CA or stored for it (docs/decisions/0470).
    * @throws EnrollmentError with the §11.3 token; ReloadError `UNKNOWN_OVERLAY`.
    */
   async enroll(overlay: string, req: EnrollmentRequest): Promise<EnrollmentResult> {
