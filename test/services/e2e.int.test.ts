@@ -68,6 +68,10 @@ function curl(o: string, ...args: string[]) {
 function oamCurl(o: string, certOf: string, ...args: string[]) {
   return curl(o, '--cert', prov[certOf].oamClientCert, '--key', prov[certOf].oamClientKey, ...args);
 }
+/** {@link oamCurl} printing the body, a space and the HTTP status code. */
+function oamStatus(o: string, certOf: string, ...args: string[]) {
+  return oamCurl(o, certOf, '-w', ' %{http_code}', ...args);
+}
 const url = (o: string, path: string) => `https://${o}:${port}${path}`;
 
 beforeAll(async () => {
@@ -150,11 +154,9 @@ describe('reload-services start', () => {
   });
 
   it('drives every OAM operation with curl --cert --key', async () => {
-    let r = await oamCurl(
+    let r = await oamStatus(
       A,
       A,
-      '-w',
-      ' %{http_code}',
       '-F',
       'name=alice',
       '-F',
@@ -162,11 +164,9 @@ describe('reload-services start', () => {
       url(A, '/type=Enrollment/Users'),
     );
     expect(r.stdout).toBe('{"name":"alice"} 201');
-    r = await oamCurl(
+    r = await oamStatus(
       A,
       A,
-      '-w',
-      ' %{http_code}',
       '-d',
       'name=bob',
       '-d',
@@ -178,11 +178,9 @@ describe('reload-services start', () => {
     expect(
       (JSON.parse(r.stdout) as { users: { name: string }[] }).users.map((u) => u.name),
     ).toEqual(['alice', 'bob']);
-    r = await oamCurl(
+    r = await oamStatus(
       A,
       A,
-      '-w',
-      ' %{http_code}',
       '-X',
       'PUT',
       '-F',
@@ -219,26 +217,10 @@ describe('reload-services start', () => {
         .replace(`sequence="${seq}"`, `sequence="${seq + 1}"`)
         .replace('<initial-ttl>100', '<initial-ttl>64'),
     );
-    r = await oamCurl(
-      A,
-      A,
-      '-w',
-      ' %{http_code}',
-      '-T',
-      nakedFile,
-      url(A, '/type=Configuration/NakedConfiguration'),
-    );
+    r = await oamStatus(A, A, '-T', nakedFile, url(A, '/type=Configuration/NakedConfiguration'));
     expect(r.stdout).toBe(`{"sequence":${seq + 1}} 200`);
     // the same upload again breaks the sequence rule: plain-text reason, old configuration kept
-    r = await oamCurl(
-      A,
-      A,
-      '-w',
-      ' %{http_code}',
-      '-T',
-      nakedFile,
-      url(A, '/type=Configuration/NakedConfiguration'),
-    );
+    r = await oamStatus(A, A, '-T', nakedFile, url(A, '/type=Configuration/NakedConfiguration'));
     expect(r.stdout).toMatch(/^rule sequence broken at <configuration@sequence>: .* 409$/s);
     const served = await curl(A, url(A, '/.well-known/reload-config'));
     expect(served.stdout).toContain('<initial-ttl>64</initial-ttl>');
@@ -248,7 +230,7 @@ describe('reload-services start', () => {
   it('refuses missing and wrong-overlay client certificates', async () => {
     const none = await curl(A, '-w', ' %{http_code}', url(A, '/type=Enrollment/Users'));
     expect(none.stdout).toMatch(/CLIENT_CERTIFICATE_REQUIRED.* 401$/);
-    const other = await oamCurl(A, B, '-w', ' %{http_code}', url(A, '/type=Enrollment/Users'));
+    const other = await oamStatus(A, B, url(A, '/type=Enrollment/Users'));
     expect(other.stdout).toMatch(/CLIENT_CERTIFICATE_REFUSED.* 403$/);
   });
 

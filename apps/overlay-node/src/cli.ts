@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LinkAddress } from '@reload/link';
 import { ReloadError, isReloadError } from '@reload/wire';
-import { controlRequest } from './control.js';
+import { type ControlRequest, controlRequest } from './control.js';
 import { dataPaths } from './data-dir.js';
 import { formatFetch, formatStatus, formatStore } from './format.js';
 import type { FetchReport, NodeLogger, NodeStatus, StoreReport } from './node.js';
@@ -53,6 +53,9 @@ export async function createLogger(level: string): Promise<NodeLogger> {
   } else logger = pino({ level });
   return logger;
 }
+
+/** The control-socket request `store` sends (its options, less `--data` and `--json`). */
+type StoreRequest = Extract<ControlRequest, { op: 'store' }>;
 
 /** Builds the commander program. */
 export function buildProgram(
@@ -209,31 +212,20 @@ export function buildProgram(
     .option('--index <i>', 'array index (ARRAY Kinds; default: append)', intArg(0, 0xffffffff))
     .option('--lifetime <seconds>', 'lifetime of the value', intArg(1, 0xffffffff))
     .option('--json', 'print the result as JSON')
-    .action(
-      async (o: {
-        data: string;
-        kind: string;
-        resource: string;
-        value: string;
-        key?: string;
-        index?: number;
-        lifetime?: number;
-        json?: boolean;
-      }) => {
-        if (o.key !== undefined && o.index !== undefined)
-          throw new ReloadError('BAD_OPTION', 'give --key or --index, not both');
-        const r = (await controlRequest(dataPaths(o.data).controlSocket, {
-          op: 'store',
-          kind: o.kind,
-          resource: o.resource,
-          value: o.value,
-          ...(o.key !== undefined ? { key: o.key } : {}),
-          ...(o.index !== undefined ? { index: o.index } : {}),
-          ...(o.lifetime !== undefined ? { lifetime: o.lifetime } : {}),
-        })) as StoreReport;
-        io.out(o.json ? `${JSON.stringify(r)}\n` : formatStore(r));
-      },
-    );
+    .action(async (o: Omit<StoreRequest, 'op'> & { data: string; json?: boolean }) => {
+      if (o.key !== undefined && o.index !== undefined)
+        throw new ReloadError('BAD_OPTION', 'give --key or --index, not both');
+      const r = (await controlRequest(dataPaths(o.data).controlSocket, {
+        op: 'store',
+        kind: o.kind,
+        resource: o.resource,
+        value: o.value,
+        ...(o.key !== undefined ? { key: o.key } : {}),
+        ...(o.index !== undefined ? { index: o.index } : {}),
+        ...(o.lifetime !== undefined ? { lifetime: o.lifetime } : {}),
+      })) as StoreReport;
+      io.out(o.json ? `${JSON.stringify(r)}\n` : formatStore(r));
+    });
 
   program
     .command('fetch')

@@ -89,13 +89,21 @@ export interface FetchedEntry {
   signerNodeId?: string;
 }
 
-/** Result of a store through the control channel. */
-export interface StoreReport {
+/** What a store or fetch report says about the Kind and the resource. */
+export interface ResourceReport {
+  /** Kind name, or its numeric Kind-ID when it has none. */
   kind: string;
   kindId: number;
+  /** Data model of the Kind (§7.2). */
   model: string;
+  /** Resource Name as given. */
   resource: string;
+  /** Resource-ID (hex), §5.2. */
   resourceId: string;
+}
+
+/** Result of a store through the control channel. */
+export interface StoreReport extends ResourceReport {
   values: number;
   index?: number;
   key?: string;
@@ -108,12 +116,7 @@ export interface StoreReport {
 }
 
 /** Result of a fetch through the control channel. */
-export interface FetchReport {
-  kind: string;
-  kindId: number;
-  model: string;
-  resource: string;
-  resourceId: string;
+export interface FetchReport extends ResourceReport {
   fetchedFrom?: string;
   /** Links crossed (see StoreReport.hops). */
   hops: number;
@@ -175,6 +178,21 @@ export function showBytes(b: Uint8Array): string {
 
 function kindLabelOf(k: KindDefinition): string {
   return k.name ?? String(k.id);
+}
+
+function resourceReport(
+  kind: KindDefinition,
+  resource: string,
+  name: string | Uint8Array,
+  nodeIdLength: number,
+): ResourceReport {
+  return {
+    kind: kindLabelOf(kind),
+    kindId: kind.id,
+    model: kind.dataModel,
+    resource,
+    resourceId: nodeIdToHex(resourceId(name, nodeIdLength)),
+  };
 }
 
 function requireKind(registry: KindRegistry, spec: string): KindDefinition {
@@ -480,11 +498,7 @@ export async function startNode(o: RunOptions): Promise<RunningNode> {
     });
     const kr = r.answer.kindResponses.find((x) => x.kind === kind.id);
     return {
-      kind: kindLabelOf(kind),
-      kindId: kind.id,
-      model: kind.dataModel,
-      resource: req.resource,
-      resourceId: nodeIdToHex(resourceId(name, peerConfig.nodeIdLength)),
+      ...resourceReport(kind, req.resource, name, peerConfig.nodeIdLength),
       values: 1,
       ...(input.model === 'ARRAY' ? { index: input.index } : {}),
       ...(req.key !== undefined ? { key: req.key } : {}),
@@ -502,11 +516,7 @@ export async function startNode(o: RunOptions): Promise<RunningNode> {
     const name = resourceName(req.resource, info);
     const r = await fetchValues(peer, { name, kind: kind.id, model: kind.dataModel });
     return {
-      kind: kindLabelOf(kind),
-      kindId: kind.id,
-      model: kind.dataModel,
-      resource: req.resource,
-      resourceId: nodeIdToHex(resourceId(name, peerConfig.nodeIdLength)),
+      ...resourceReport(kind, req.resource, name, peerConfig.nodeIdLength),
       ...(r.fetchedFrom ? { fetchedFrom: nodeIdToHex(r.fetchedFrom) } : {}),
       hops: networkHops(r.hops, r.fetchedFrom, nodeId),
       rttMs: r.rttMs,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { type Link, MemoryTransport } from '@reload/link';
+import type { Link } from '@reload/link';
 import { overlayHash, signSecurityBlock } from '@reload/security';
 import {
   type Destination,
@@ -20,7 +20,14 @@ import {
   encodeToBytes,
   newForwardingHeader,
 } from '@reload/wire';
-import { OVERLAY, makeOverlay, type TestOverlay, waitFor } from './helpers.js';
+import {
+  makeOverlay,
+  OVERLAY,
+  rawClient,
+  startRing,
+  type TestOverlay,
+  waitFor,
+} from './helpers.js';
 
 let o: TestOverlay;
 let link: Link;
@@ -29,19 +36,8 @@ const inbox: Uint8Array[] = [];
 /** A raw client: an enrolled identity speaking bytes over a link to peer 0. */
 beforeAll(async () => {
   o = await makeOverlay(4);
-  const first = await o.spawn(0);
-  first.createOverlay();
-  for (let i = 1; i < 3; i++) await (await o.spawn(i)).join(first.address, 20_000);
-  const id = o.identities[3];
-  const raw = new MemoryTransport(o.net, {
-    host: '127.9.9.9',
-    chain: [id.credentials.certificate],
-    verifier: (chain) => ({
-      nodeIds: o.trust.checkCertificate(chain[0], { requireNodeId: true }).nodeIds,
-    }),
-  });
-  link = await raw.connect(first.address);
-  link.on('message', (m) => inbox.push(m.slice()));
+  const [first] = await startRing(o, 3);
+  link = await rawClient(o, 3, '127.9.9.9', first, inbox);
 }, 60_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { type Link, MemoryTransport } from '@reload/link';
+import type { Link } from '@reload/link';
 import { type Peer, fetchValues, storeValues } from '@reload/overlay';
 import { overlayHash, resourceId, signSecurityBlock } from '@reload/security';
 import {
@@ -27,7 +27,15 @@ import {
   newForwardingHeader,
   Writer,
 } from '@reload/wire';
-import { KINDS, OVERLAY, makeOverlay, ringErrors, type TestOverlay, waitFor } from './helpers.js';
+import {
+  KINDS,
+  makeOverlay,
+  OVERLAY,
+  rawClient,
+  startRing,
+  type TestOverlay,
+  waitFor,
+} from './helpers.js';
 
 const MAX = 1200;
 let o: TestOverlay;
@@ -38,10 +46,7 @@ const sent: number[][] = [];
 
 beforeAll(async () => {
   o = await makeOverlay(5, { maxMessageSize: MAX }, true);
-  const first = await o.spawn(0);
-  first.createOverlay();
-  for (let i = 1; i < 4; i++) await (await o.spawn(i)).join(first.address, 20_000);
-  await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+  const [first] = await startRing(o, 4);
   for (let i = 0; i < 4; i++) {
     const p = o.peers[i];
     sent[i] = [];
@@ -53,17 +58,7 @@ beforeAll(async () => {
       };
     }
   }
-  const id = o.identities[4];
-  const raw = new MemoryTransport(o.net, {
-    host: '127.9.9.8',
-    chain: [id.credentials.certificate],
-    maxMessageSize: 20_000,
-    verifier: (chain) => ({
-      nodeIds: o.trust.checkCertificate(chain[0], { requireNodeId: true }).nodeIds,
-    }),
-  });
-  link = await raw.connect(first.address);
-  link.on('message', (m) => inbox.push(m.slice()));
+  link = await rawClient(o, 4, '127.9.9.8', first, inbox, 20_000);
 }, 60_000);
 
 afterAll(async () => {

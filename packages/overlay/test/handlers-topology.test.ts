@@ -23,7 +23,7 @@ import {
   newForwardingHeader,
   routeQueryReqCodec,
 } from '@reload/wire';
-import { makeOverlay, ringErrors, type TestOverlay, waitFor } from './helpers.js';
+import { makeOverlay, ringErrors, startRing, type TestOverlay } from './helpers.js';
 
 let o: TestOverlay;
 let a: Peer;
@@ -33,13 +33,7 @@ const hex = (x: Uint8Array): string => Buffer.from(x).toString('hex');
 
 beforeAll(async () => {
   o = await makeOverlay(3);
-  a = await o.spawn(0);
-  a.createOverlay();
-  b = await o.spawn(1);
-  await b.join(a.address, 20_000);
-  c = await o.spawn(2);
-  await c.join(a.address, 20_000);
-  await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+  [a, b, c] = await startRing(o, 3);
 }, 60_000);
 
 afterAll(async () => {

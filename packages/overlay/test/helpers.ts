@@ -8,7 +8,7 @@ import {
   createTlsTransport,
   trustStoreVerifier,
 } from '@reload/link';
-import type { LinkTransport } from '@reload/link';
+import type { Link, LinkTransport } from '@reload/link';
 import { randomBytes } from 'node:crypto';
 import { MessageCode } from '@reload/wire';
 import {
@@ -248,4 +248,48 @@ export async function pingRandomResource(peers: Peer[], from: Peer): Promise<num
     );
   }
   return res.hops;
+}
+
+/**
+ * Spawns peers 0…n−1 of `o` (each with `extra` options), creates the overlay on peer 0, joins
+ * the others through it one at a time (§10.5) and waits up to 20 s for every successor and
+ * predecessor to be right. Returns the n peers.
+ */
+export async function startRing(
+  o: TestOverlay,
+  n: number,
+  extra: Partial<PeerOptions> = {},
+): Promise<Peer[]> {
+  const first = await o.spawn(0, extra);
+  first.createOverlay();
+  for (let i = 1; i < n; i++) await (await o.spawn(i, extra)).join(first.address, 20_000);
+  const peers = o.peers.slice(0, n);
+  await waitFor(() => ringErrors(peers).length === 0, 20_000, 'ring convergence');
+  return peers;
+}
+
+/**
+ * A raw client for feeding crafted bytes to a peer: identity `i` of `o` connected over the
+ * memory network from `host` to `to`, its certificate checked by the peer as usual. Received
+ * messages are copied into `inbox`.
+ */
+export async function rawClient(
+  o: TestOverlay,
+  i: number,
+  host: string,
+  to: Peer,
+  inbox: Uint8Array[],
+  maxMessageSize?: number,
+): Promise<Link> {
+  const raw = new MemoryTransport(o.net, {
+    host,
+    chain: [o.identities[i].credentials.certificate],
+    ...(maxMessageSize !== undefined ? { maxMessageSize } : {}),
+    verifier: (chain) => ({
+      nodeIds: o.trust.checkCertificate(chain[0], { requireNodeId: true }).nodeIds,
+    }),
+  });
+  const link = await raw.connect(to.address);
+  link.on('message', (m) => inbox.push(m.slice()));
+  return link;
 }

@@ -14,7 +14,7 @@ import {
   decodeMessage,
   isRequest,
 } from '@reload/wire';
-import { makeOverlay, ringErrors, type TestOverlay, waitFor } from './helpers.js';
+import { makeOverlay, startRing, type TestOverlay } from './helpers.js';
 
 const TIMER = 150;
 let o: TestOverlay;
@@ -33,11 +33,7 @@ let watch: ((tx: bigint) => boolean) | undefined;
 
 beforeAll(async () => {
   o = await makeOverlay(2);
-  a = await o.spawn(0);
-  a.createOverlay();
-  b = await o.spawn(1);
-  await b.join(a.address, 20_000);
-  await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+  [a, b] = await startRing(o, 2);
   // Note the transaction id of our Pings (79-byte body) as `a` sends them.
   for (const l of a.links.values()) {
     const send = l.send.bind(l);

@@ -3,8 +3,8 @@ import {
   makeOverlay,
   pingRandomResource,
   ringErrors,
+  startRing,
   type TestOverlay,
-  waitFor,
 } from './helpers.js';
 
 const N = 12;
@@ -17,13 +17,7 @@ afterAll(async () => {
 describe('peers over the memory link form a CHORD-RELOAD ring (RFC 6940 §10.5)', () => {
   it(`${N} peers join one at a time and converge`, async () => {
     o = await makeOverlay(N);
-    const first = await o.spawn(0);
-    first.createOverlay();
-    for (let i = 1; i < N; i++) {
-      const p = await o.spawn(i);
-      await p.join(first.address, 20_000);
-    }
-    await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+    await startRing(o, N);
     expect(ringErrors(o.peers)).toEqual([]);
   }, 60_000);
 

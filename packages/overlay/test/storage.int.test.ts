@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@reload/wire';
 import { fetchValues, sendStore, storeValues } from '@reload/overlay';
 import { resourceId } from '@reload/security';
-import { KINDS, makeOverlay, ringErrors, type TestOverlay, waitFor } from './helpers.js';
+import { KINDS, makeOverlay, startRing, type TestOverlay, waitFor } from './helpers.js';
 
 const N = 8;
 /** Short grace before foreign data is dropped (default 30 s), so the test can watch it. */
@@ -18,11 +18,7 @@ afterAll(async () => {
 describe('Store and Fetch through the overlay (RFC 6940 §7.4, §10.4)', () => {
   it('forms a ring of peers with storage', async () => {
     o = await makeOverlay(N, {}, true);
-    const first = await o.spawn(0, { foreignDataGraceMs: GRACE_MS });
-    first.createOverlay();
-    for (let i = 1; i < N; i++)
-      await (await o.spawn(i, { foreignDataGraceMs: GRACE_MS })).join(first.address, 20_000);
-    await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+    await startRing(o, N, { foreignDataGraceMs: GRACE_MS });
   }, 60_000);
 
   it('stores a SINGLE value under the user name (USER-MATCH) and fetches it from every peer', async () => {

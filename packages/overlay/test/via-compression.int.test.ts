@@ -7,13 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Peer } from '@reload/overlay';
 import { type Destination, decodeForwardingHeader, isRequest } from '@reload/wire';
-import {
-  makeOverlay,
-  pingRandomResource,
-  ringErrors,
-  type TestOverlay,
-  waitFor,
-} from './helpers.js';
+import { makeOverlay, pingRandomResource, startRing, type TestOverlay } from './helpers.js';
 
 const N = 12;
 let o: TestOverlay;
@@ -41,12 +35,7 @@ const total = (f: (p: Peer) => number): number => o.peers.reduce((a, p) => a + f
 describe('Via List compression (§6.1.2, §6.1.3)', () => {
   it(`${N} peers that compress every forwarded Via List join and converge`, async () => {
     o = await makeOverlay(N);
-    const first = await o.spawn(0, { viaListCompressionAt: 1 });
-    first.createOverlay();
-    for (let i = 1; i < N; i++) {
-      await (await o.spawn(i, { viaListCompressionAt: 1 })).join(first.address, 20_000);
-    }
-    await waitFor(() => ringErrors(o.peers).length === 0, 20_000, 'ring convergence');
+    await startRing(o, N, { viaListCompressionAt: 1 });
   }, 60_000);
 
   it('routes requests out with one compressed id and responses home by expanding it', async () => {
