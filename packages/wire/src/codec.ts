@@ -64,7 +64,7 @@ export class Writer {
   /** Current absolute offset in `buf`. */
   pos: number;
   /** Offset after the last byte this writer may write. */
-  readonly end: number;
+  end: number;
   private dataView: DataView | undefined;
 
   /** @param view a DataView over exactly `buf` to reuse; created lazily when omitted. */
@@ -309,8 +309,10 @@ export class Reader {
   /**
    * @param view a DataView over exactly `buf` to share (sub-readers pass their parent's);
    *   created lazily by {@link Reader.view} when omitted.
+   * @param parent a Reader over the same `buf` (a sub-reader's parent), whose lookup of the
+   *   underlying ArrayBuffer is reused (`.buffer` is a call into C++ in V8, ≈ 30 ns).
    */
-  constructor(buf: Uint8Array, offset = 0, end = buf.length, view?: DataView) {
+  constructor(buf: Uint8Array, offset = 0, end = buf.length, view?: DataView, parent?: Reader) {
     if (offset < 0 || end > buf.length || offset > end) {
       throw badRange('buffer', offset, end, buf.length);
     }
@@ -318,7 +320,10 @@ export class Reader {
     this.dataView = view;
     this.pos = offset;
     this.end = end;
-    if (buf.length > 64 && Object.getPrototypeOf(buf) === Uint8Array.prototype) {
+    if (parent !== undefined && parent.buf === buf) {
+      this.arrayBuffer = parent.arrayBuffer;
+      this.base = parent.base;
+    } else if (buf.length > 64 && Object.getPrototypeOf(buf) === Uint8Array.prototype) {
       this.arrayBuffer = bufferOf(buf);
       this.base = buf.byteOffset;
     } else {
@@ -467,7 +472,7 @@ export class Reader {
   /** A sub-reader over the next `len` bytes; this reader skips past them. */
   take(len: number, field: string): Reader {
     this.need(len, field);
-    const r = new Reader(this.buf, this.pos, this.pos + len, this.dataView);
+    const r = new Reader(this.buf, this.pos, this.pos + len, this.dataView, this);
     this.pos += len;
     return r;
   }

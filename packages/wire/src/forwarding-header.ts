@@ -330,6 +330,39 @@ function putU32(b: Uint8Array, p: number, v: number): void {
   b[p + 3] = v;
 }
 
+/**
+ * Writes the 38 fixed bytes of a ForwardingHeader at `p` of `b` (`view`: a DataView over `b`)
+ * with `length` and the three list lengths given; every field already checked (uint ranges,
+ * room). Shared by the fast paths of encodeForwardingHeader and encodeMessage (decision 0171).
+ */
+export function putFixedHeader(
+  b: Uint8Array,
+  view: DataView,
+  p: number,
+  h: ForwardingHeader,
+  length: number,
+  via: number,
+  dst: number,
+  opt: number,
+): void {
+  putU32(b, p, RELO_TOKEN);
+  putU32(b, p + 4, h.overlay);
+  b[p + 8] = h.configurationSequence >>> 8;
+  b[p + 9] = h.configurationSequence;
+  b[p + 10] = h.version;
+  b[p + 11] = h.ttl;
+  putU32(b, p + 12, h.fragment);
+  putU32(b, p + 16, length);
+  putBigU64(view, p + 20, h.transactionId);
+  putU32(b, p + 28, h.maxResponseLength);
+  b[p + 32] = via >>> 8;
+  b[p + 33] = via;
+  b[p + 34] = dst >>> 8;
+  b[p + 35] = dst;
+  b[p + 36] = opt >>> 8;
+  b[p + 37] = opt;
+}
+
 /** Bytes the ForwardingHeader occupies: 38 + via + destination + options. */
 export function forwardingHeaderLength(h: ForwardingHeader): number {
   return (
@@ -376,22 +409,7 @@ export function encodeForwardingHeader(
     // Fast path: room and every field checked up front, then the 38 fixed bytes written
     // directly (a third of the per-field calls' cost; bench/wire). Anything out of range
     // takes the per-field path below, which throws the same error it always did.
-    putU32(b, p, RELO_TOKEN);
-    putU32(b, p + 4, h.overlay);
-    b[p + 8] = h.configurationSequence >>> 8;
-    b[p + 9] = h.configurationSequence;
-    b[p + 10] = h.version;
-    b[p + 11] = h.ttl;
-    putU32(b, p + 12, h.fragment);
-    putU32(b, p + 16, length);
-    putBigU64(w.view, p + 20, tx);
-    putU32(b, p + 28, h.maxResponseLength);
-    b[p + 32] = via >>> 8;
-    b[p + 33] = via;
-    b[p + 34] = dst >>> 8;
-    b[p + 35] = dst;
-    b[p + 36] = opt >>> 8;
-    b[p + 37] = opt;
+    putFixedHeader(b, w.view, p, h, length, via, dst, opt);
     w.pos = p + FORWARDING_HEADER_FIXED_LENGTH;
   } else {
     w.u32(RELO_TOKEN, 'ForwardingHeader.relo_token');

@@ -7,7 +7,7 @@
  * `overlay ‖ transaction_id ‖ MessageContents ‖ SignerIdentity`
  * (see {@link messageSignatureInput}).
  */
-import { Reader, Writer, unencodable } from './codec.js';
+import { type Codec, Reader, Writer, unencodable } from './codec.js';
 import {
   FRAGMENT_LAST_BIT,
   FRAGMENT_OFFSET_MASK,
@@ -20,8 +20,10 @@ import {
   encodeForwardingHeader,
   type ForwardingHeader,
   forwardingHeaderLength,
+  nodeIdLengthOf,
   type WireOptions,
 } from './forwarding-header.js';
+import { decodeMessageFast, encodeMessageFast } from './message-fast.js';
 import {
   type BodySource,
   encodeMessageContentsInto,
@@ -35,6 +37,7 @@ import {
   type SignerIdentity,
   SignerIdentityCodec,
 } from './security-block.js';
+import { messageBytes, messageWriter, releaseMessageWriter } from './slab.js';
 
 /** RFC 6940 §6.3 message. */
 export interface Message {
@@ -69,37 +72,6 @@ export interface EncodeMessageOptions extends WireOptions {
   body?: BodySource<unknown>;
 }
 
-// 32 KiB: small enough for malloc to hand back warm, recycled memory; 256 KiB slabs were
-// fresh pages (page faults, transparent huge pages) and cost ~1.3× overall (decision 0160)
-const SLAB_SIZE = 32 * 1024;
-const SLAB_MAX_MESSAGE = 8192;
-let slab = new Uint8Array(0);
-let slabView = new DataView(slab.buffer);
-let slabUsed = SLAB_SIZE;
-let slabBuffer: ArrayBufferLike = slab.buffer;
-let slabOffset = 0;
-
-/**
- * A Writer for an encoded message of `n` bytes. Allocating (and zero-filling) a fresh
- * ArrayBuffer per message dominated the encode cost (bench/wire), so messages up to 8 KiB are
- * carved, 8-byte aligned, from 32 KiB slabs that are not zero-filled (encodeMessage writes
- * every byte and checks the count), sharing one DataView; larger ones get their own buffer.
- */
-function messageWriter(n: number): Writer {
-  if (n > SLAB_MAX_MESSAGE) return new Writer(new Uint8Array(n));
-  if (slabUsed + n > SLAB_SIZE) {
-    const b = Buffer.allocUnsafeSlow(SLAB_SIZE);
-    slab = new Uint8Array(b.buffer, b.byteOffset, SLAB_SIZE);
-    slabView = new DataView(b.buffer, b.byteOffset, SLAB_SIZE);
-    slabBuffer = b.buffer;
-    slabOffset = b.byteOffset;
-    slabUsed = 0;
-  }
-  const w = new Writer(slab, slabUsed, slabUsed + n, slabView);
-  slabUsed += (n + 7) & ~7;
-  return w;
-}
-
 /**
  * Encodes a whole message into one buffer (a view into a shared 32 KiB slab for messages up
  * to 8 KiB: use `byteOffset`/`byteLength` when touching `.buffer`, and copy it if you keep it
@@ -107,29 +79,64 @@ function messageWriter(n: number): Writer {
  * @throws ReloadError('WIRE_UNENCODABLE') when a field is out of range.
  */
 export function encodeMessage(msg: Message, opts?: EncodeMessageOptions): Uint8Array {
-  const total = messageLength(msg, opts?.body);
+  const body = opts?.body;
+  const fast = encodeMessageFast(msg, body, nodeIdLengthOf(opts));
+  if (fast !== undefined) return fast;
+  // the per-field path (every other shape, and every error)
+  const total = messageLength(msg, body);
   const w = messageWriter(total);
   const start = w.pos;
-  encodeForwardingHeader(msg.forwardingHeader, w, opts, total);
-  encodeMessageContentsInto(msg.messageContents, w, opts?.body);
-  SecurityBlockCodec.encode(msg.securityBlock, w);
+  try {
+    encodeForwardingHeader(msg.forwardingHeader, w, opts, total);
+    encodeMessageContentsInto(msg.messageContents, w, body);
+    SecurityBlockCodec.encode(msg.securityBlock, w);
+  } finally {
+    releaseMessageWriter(w);
+  }
   if (w.pos - start !== total) {
     throw unencodable('Message', `wrote ${w.pos - start} of ${total} bytes`);
   }
-  // `new Uint8Array(buffer, …)` rather than `subarray`: same view, no species lookup
-  return w.buf === slab
-    ? new Uint8Array(slabBuffer, slabOffset + start, total)
-    : w.buf.subarray(start, start + total);
+  return messageBytes(w, start, total);
+}
+
+/** Options of {@link decodeMessage}. */
+export interface DecodeMessageOptions<T = unknown> extends WireOptions {
+  /**
+   * Decode the method body with this codec in the same pass, from the message bytes (no
+   * second Reader), into `body` of the result; it must consume the whole `message_body`.
+   * `messageContents.messageBody` is still the body's bytes.
+   */
+  body?: Codec<T>;
+}
+
+/** A {@link DecodedMessage} whose method body was decoded by {@link DecodeMessageOptions.body}. */
+export interface DecodedMessageWithBody<T> extends DecodedMessage {
+  /** The decoded method body. */
+  body: T;
 }
 
 /**
  * Decodes a whole, unfragmented message. Requires `ForwardingHeader.length` to equal
  * `bytes.length`, `fragment` to say "last, offset 0" (§6.7: reassemble fragments first), and
  * no bytes after the SecurityBlock. Returned byte fields are views of `bytes`: copy what you
- * keep beyond the message.
- * @throws ReloadError(Error_Invalid_Message) naming the field and offset that failed.
+ * keep beyond the message. With `opts.body`, the method body is decoded too (into `body`),
+ * and must fill `message_body` exactly.
+ * @throws ReloadError(Error_Invalid_Message) naming the field and offset that failed (body
+ *   fields are reported at their offsets in the whole message).
  */
-export function decodeMessage(bytes: Uint8Array, opts?: WireOptions): DecodedMessage {
+export function decodeMessage<T>(
+  bytes: Uint8Array,
+  opts: DecodeMessageOptions<T> & { body: Codec<T> },
+): DecodedMessageWithBody<T>;
+export function decodeMessage(bytes: Uint8Array, opts?: DecodeMessageOptions): DecodedMessage;
+export function decodeMessage(
+  bytes: Uint8Array,
+  opts?: DecodeMessageOptions,
+): DecodedMessage | DecodedMessageWithBody<unknown> {
+  const bodyCodec = opts?.body;
+  const fast = decodeMessageFast(bytes, nodeIdLengthOf(opts), bodyCodec);
+  if (fast !== undefined) return fast;
+  // the per-field path (every other shape, and every malformed message)
   const r = new Reader(bytes);
   const forwardingHeader = decodeForwardingHeaderFrom(r, opts);
   if (forwardingHeader.length !== bytes.length) {
@@ -153,9 +160,24 @@ export function decodeMessage(bytes: Uint8Array, opts?: WireOptions): DecodedMes
   const headerLength = r.pos;
   const messageContents = MessageContentsCodec.decode(r);
   const contentsBytes = r.range(headerLength, r.pos, 'MessageContents');
+  if (bodyCodec === undefined) {
+    const securityBlock = SecurityBlockCodec.decode(r);
+    r.done('Message');
+    return { forwardingHeader, messageContents, securityBlock, contentsBytes, headerLength };
+  }
+  // MessageContents = message_code (2) ‖ body length (4) ‖ body ‖ …: decode the body from
+  // the same Reader, confined to its bytes, then come back (§6.3.3)
+  const after = r.pos;
+  const end = r.end;
+  r.pos = headerLength + 6;
+  r.end = r.pos + messageContents.messageBody.length;
+  const body = bodyCodec.decode(r);
+  r.done('MessageContents.message_body');
+  r.pos = after;
+  r.end = end;
   const securityBlock = SecurityBlockCodec.decode(r);
   r.done('Message');
-  return { forwardingHeader, messageContents, securityBlock, contentsBytes, headerLength };
+  return { forwardingHeader, messageContents, securityBlock, contentsBytes, headerLength, body };
 }
 
 /** Encodes MessageContents alone (what a signer signs, §6.3.4). */

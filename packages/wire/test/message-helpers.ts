@@ -2,9 +2,13 @@
  * Shared checks for the message-level codec tests: the house style §2 trio (round trip,
  * identical re-encoding, encodedLength = bytes written) and the malformed-input checks.
  */
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import {
   type Codec,
+  type Destination,
+  type ForwardingHeader,
+  type ForwardingOption,
   ErrorCode,
   decodeExact,
   encodeToBytes,
@@ -82,4 +86,28 @@ export function patched(bytes: Uint8Array, offset: number, patch: number[]): Uin
   const c = bytes.slice();
   c.set(patch, offset);
   return c;
+}
+
+/**
+ * Random valid ForwardingHeaders (version 0x0a, unfragmented, `length` 0: encodeMessage sets
+ * it) with the given list arbitraries.
+ */
+export function forwardingHeaderArb(
+  viaList: fc.Arbitrary<Destination[]>,
+  destinationList: fc.Arbitrary<Destination[]>,
+  options: fc.Arbitrary<ForwardingOption[]>,
+): fc.Arbitrary<ForwardingHeader> {
+  return fc.record({
+    overlay: fc.integer({ min: 0, max: 0xffffffff }),
+    configurationSequence: fc.integer({ min: 0, max: 0xffff }),
+    version: fc.constant(0x0a),
+    ttl: fc.integer({ min: 0, max: 255 }),
+    fragment: fc.constant(0xc0000000),
+    length: fc.constant(0),
+    transactionId: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    maxResponseLength: fc.integer({ min: 0, max: 0xffffffff }),
+    viaList,
+    destinationList,
+    options,
+  });
 }

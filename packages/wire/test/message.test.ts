@@ -20,7 +20,7 @@ import {
   messageSignatureInput,
   newForwardingHeader,
 } from '@reload/wire';
-import { expectInvalid, hex, patched, unhex } from './message-helpers.js';
+import { expectInvalid, forwardingHeaderArb, hex, patched, unhex } from './message-helpers.js';
 
 const id = (b: number, n = 16): Uint8Array => new Uint8Array(n).fill(b);
 
@@ -191,21 +191,13 @@ const securityBlock: fc.Arbitrary<SecurityBlock> = fc.record({
   }),
 });
 const messageArb: fc.Arbitrary<Message> = fc.record({
-  forwardingHeader: fc.record({
-    overlay: fc.integer({ min: 0, max: 0xffffffff }),
-    configurationSequence: fc.integer({ min: 0, max: 0xffff }),
-    version: fc.constant(0x0a),
-    ttl: fc.integer({ min: 0, max: 255 }),
-    fragment: fc.constant(0xc0000000),
-    length: fc.constant(0),
-    transactionId: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-    maxResponseLength: fc.integer({ min: 0, max: 0xffffffff }),
-    viaList: fc.array(routeDest, { maxLength: 4 }),
-    destinationList: fc
+  forwardingHeader: forwardingHeaderArb(
+    fc.array(routeDest, { maxLength: 4 }),
+    fc
       .tuple(fc.array(routeDest, { maxLength: 3 }), fc.option(resourceDest))
       .map(([l, r]) => (r ? [...l, r] : l)),
-    options: fc.array(option, { maxLength: 2 }),
-  }),
+    fc.array(option, { maxLength: 2 }),
+  ),
   messageContents: fc.record({
     messageCode: fc.oneof(fc.integer({ min: 1, max: 0x7fff }), fc.constant(0xffff)),
     messageBody: bytes(64),

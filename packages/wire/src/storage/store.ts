@@ -11,7 +11,9 @@
  * KindId unknown_kinds<0..2^8-1>;   // error_info of Error_Unknown_Kind
  * ```
  */
-import { type Codec, type Reader, type Writer } from '../codec.js';
+import { bigU64, putBigU64 } from '../builtins.js';
+import { type Codec, type Reader, type Writer, unencodable } from '../codec.js';
+import { getU32, isU32, isU64, isU8, putBytes, putU32 } from '../fast.js';
 import {
   type NodeIdLengthOption,
   readNodeIdList,
@@ -103,21 +105,60 @@ export function storeKindDataCodec(modelOf: ModelOf): Codec<StoreKindData> {
   return {
     encodedLength: (v) => 4 + 8 + kindValuesLength(v),
     encode(v, w) {
-      w.u32(v.kind, 'StoreKindData.kind');
-      w.u64(v.generationCounter, 'StoreKindData.generation_counter');
+      const p = w.pos;
+      const kind = v.kind;
+      const g = v.generationCounter;
+      if (p + 16 <= w.end && isU32(kind) && isU64(g) && 'values' in v) {
+        // fast path (decision 0171): kind, generation_counter and the values' length prefix
+        // (back-patched) in one go; each StoredData by its codec
+        const b = w.buf;
+        putU32(b, p, kind);
+        putBigU64(w.view, p + 4, g);
+        w.pos = p + 16;
+        const values = v.values;
+        for (let i = 0; i < values.length; i++) {
+          const d = values[i];
+          storedDataCodec(d.value.model).encode(d, w);
+        }
+        const length = w.pos - p - 16;
+        if (length > 0xffffffff) throw unencodable('StoreKindData.values', `${length} bytes`);
+        putU32(b, p + 12, length);
+        return;
+      }
+      w.u32(kind, 'StoreKindData.kind');
+      w.u64(g, 'StoreKindData.generation_counter');
       writeKindValues(w, v, 'StoreKindData.values');
     },
     decode(r) {
-      const kind = r.u32('StoreKindData.kind');
-      const generationCounter = r.u64('StoreKindData.generation_counter');
       const field = 'StoreKindData.values';
+      const b = r.buf;
+      const p = r.pos;
+      let kind: number;
+      let generationCounter: bigint;
+      if (p + 16 <= r.end) {
+        // kind, generation_counter and the values' length prefix are all inside the range
+        kind = getU32(b, p);
+        generationCounter = bigU64(getU32(b, p + 4), getU32(b, p + 8));
+      } else {
+        kind = r.u32('StoreKindData.kind');
+        generationCounter = r.u64('StoreKindData.generation_counter');
+      }
       const model = layoutModel(modelOf, kind);
       if (model === undefined) {
+        if (p + 16 <= r.end) r.pos = p + 12;
         return { kind, generationCounter, rawValues: r.opaque(4, field) };
       }
-      // readKindValues inlined: no intermediate { values } object, no object spread
       const codec = storedDataCodec(model);
-      const saved = r.enter(r.u32(field), field);
+      let saved: number;
+      const length = p + 16 <= r.end ? getU32(b, p + 12) : -1;
+      if (length >= 0 && p + 16 + length <= r.end) {
+        saved = r.end;
+        r.pos = p + 16;
+        r.end = p + 16 + length;
+      } else {
+        if (p + 16 <= r.end) r.pos = p + 12;
+        saved = r.enter(r.u32(field), field);
+      }
       let values: StoredData[] | undefined; // `[first]` then push (see Reader.list)
       while (r.pos < r.end) {
         const d = codec.decode(r);
@@ -136,15 +177,58 @@ export function storeKindDataCodec(modelOf: ModelOf): Codec<StoreKindData> {
  * @throws ReloadError(Error_Invalid_Message) naming field and offset on malformed input.
  */
 export function storeReqCodec(modelOf: ModelOf): Codec<StoreReq> {
-  const kinds = vectorCodec(storeKindDataCodec(modelOf), 4, 'StoreReq.kind_data');
+  const kind = storeKindDataCodec(modelOf);
+  const kinds = vectorCodec(kind, 4, 'StoreReq.kind_data');
   return {
     encodedLength: (v) => 1 + v.resource.length + 1 + kinds.encodedLength(v.kindData),
     encode(v, w) {
-      writeResourceId(w, v.resource, 'StoreReq.resource');
-      w.u8(v.replicaNumber, 'StoreReq.replica_number');
+      const resource = v.resource;
+      const replica = v.replicaNumber;
+      const p = w.pos;
+      const q = p + 2 + resource.length; // after resource and replica_number
+      if (q + 4 <= w.end && resource.length <= 0xff && isU8(replica)) {
+        // fast path (decision 0171): resource, replica_number and the kind_data length prefix
+        // (back-patched) in one go; each StoreKindData by its codec
+        const b = w.buf;
+        b[p] = resource.length;
+        putBytes(b, p + 1, resource);
+        b[q - 1] = replica;
+        w.pos = q + 4;
+        const kindData = v.kindData;
+        for (let i = 0; i < kindData.length; i++) kind.encode(kindData[i], w);
+        const length = w.pos - q - 4;
+        if (length > 0xffffffff) throw unencodable('StoreReq.kind_data', `${length} bytes`);
+        putU32(b, q, length);
+        return;
+      }
+      writeResourceId(w, resource, 'StoreReq.resource');
+      w.u8(replica, 'StoreReq.replica_number');
       kinds.encode(v.kindData, w);
     },
     decode(r) {
+      const b = r.buf;
+      const p = r.pos;
+      if (p < r.end) {
+        const q = p + 2 + b[p]; // after resource and replica_number
+        const length = q + 4 <= r.end ? getU32(b, q) : -1;
+        if (length >= 0 && q + 4 + length <= r.end) {
+          // resource, replica_number and the kind_data range are all inside the reader's
+          r.pos = p + 1;
+          const resource = r.bytes(b[p], 'StoreReq.resource');
+          const replicaNumber = b[q - 1];
+          const saved = r.end;
+          r.pos = q + 4;
+          r.end = q + 4 + length;
+          let kindData: StoreKindData[] | undefined; // `[first]` then push (see Reader.list)
+          while (r.pos < r.end) {
+            const k = kind.decode(r);
+            if (kindData === undefined) kindData = [k];
+            else kindData.push(k);
+          }
+          r.end = saved;
+          return { resource, replicaNumber, kindData: kindData ?? [] };
+        }
+      }
       const resource = readResourceId(r, 'StoreReq.resource');
       const replicaNumber = r.u8('StoreReq.replica_number');
       const kindData = kinds.decode(r);

@@ -9,7 +9,8 @@
  * that the structure fills exactly `length` bytes.
  */
 import { bigU64, putBigU64 } from '../builtins.js';
-import { type Codec, type Reader } from '../codec.js';
+import { type Codec, type Reader, type Writer, unencodable } from '../codec.js';
+import { getU32, isU32, isU64, putBytes, putU32 } from '../fast.js';
 import { type Signature, SignatureCodec } from '../security-block.js';
 import { type StoredDataModel, type StoredDataValue, storedDataValueCodec } from './data-value.js';
 
@@ -27,16 +28,118 @@ export interface StoredData {
 
 /** Bytes after the `length` field: 8 + 4 + value + signature. */
 function innerLength(v: StoredData): number {
-  return (
-    8 +
-    4 +
-    storedDataValueCodec(v.value.model).encodedLength(v.value) +
-    SignatureCodec.encodedLength(v.signature)
-  );
+  const sv = v.value;
+  // DataValue (exists, value<0..2^32-1>) plus the model's prefix (§7.2), without the calls
+  // of the per-model codecs for the well-formed case
+  const dataValue = 5 + sv.value.value.length;
+  const value =
+    sv.model === 'SINGLE'
+      ? dataValue
+      : sv.model === 'ARRAY'
+        ? 4 + dataValue
+        : sv.model === 'DICTIONARY'
+          ? 2 + sv.key.length + dataValue
+          : storedDataValueCodec((sv as StoredDataValue).model).encodedLength(sv); // throws
+  return 12 + value + SignatureCodec.encodedLength(v.signature);
 }
 
-function be32(b: Uint8Array, p: number): number {
-  return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+/**
+ * Fast path of StoredData encode (decision 0171): everything up to the signature is checked
+ * first and then written directly; the signature is written by SignatureCodec (its own fast
+ * path) and `length` back-patched. Returns false, having written nothing, when any field is
+ * out of range or the buffer lacks room; the per-field path then throws the error.
+ */
+function encodeStoredDataFast(v: StoredData, w: Writer, model: StoredDataModel): boolean {
+  const sv = v.value;
+  if (sv.model !== model) return false;
+  const t = v.storageTime;
+  const life = v.lifetime;
+  const dv = sv.value;
+  const exists = dv.exists;
+  const bytes = dv.value;
+  const at = w.pos;
+  // storage_time, lifetime, [index | key], exists, value length
+  let p = at + 16;
+  let index = 0;
+  let key: Uint8Array | undefined;
+  if (sv.model === 'ARRAY') {
+    index = sv.index;
+    if (!isU32(index)) return false;
+    p += 4;
+  } else if (sv.model === 'DICTIONARY') {
+    key = sv.key;
+    if (key.length > 0xffff) return false;
+    p += 2 + key.length;
+  }
+  const valueAt = p + 5;
+  if (
+    valueAt + bytes.length > w.end ||
+    typeof exists !== 'boolean' ||
+    !isU64(t) ||
+    !isU32(life) ||
+    bytes.length > 0xffffffff
+  ) {
+    return false;
+  }
+  const b = w.buf;
+  putBigU64(w.view, at + 4, t);
+  putU32(b, at + 12, life);
+  p = at + 16;
+  if (key !== undefined) {
+    b[p] = key.length >>> 8;
+    b[p + 1] = key.length;
+    putBytes(b, p + 2, key);
+  } else if (sv.model === 'ARRAY') {
+    putU32(b, p, index);
+  }
+  b[valueAt - 5] = exists ? 1 : 0;
+  putU32(b, valueAt - 4, bytes.length);
+  putBytes(b, valueAt, bytes);
+  w.pos = valueAt + bytes.length;
+  SignatureCodec.encode(v.signature, w);
+  const length = w.pos - at - 4;
+  if (length > 0xffffffff) throw unencodable('StoredData.length', `${length} bytes`);
+  putU32(b, at, length);
+  return true;
+}
+
+/**
+ * Fast path of the StoredDataValue decode for the bytes at `r.pos` (inside a StoredData whose
+ * range is `r.end`): the model's prefix, `exists` (0 or 1) and the value's length are checked
+ * against the range first. Returns undefined, having consumed nothing, otherwise; the
+ * per-field path then reports the error.
+ */
+function decodeValueFast(r: Reader, model: StoredDataModel): StoredDataValue | undefined {
+  const b = r.buf;
+  const end = r.end;
+  let p = r.pos;
+  let index = 0;
+  let keyLength = 0;
+  if (model === 'ARRAY') {
+    if (p + 4 > end) return undefined;
+    index = getU32(b, p);
+    p += 4;
+  } else if (model === 'DICTIONARY') {
+    if (p + 2 > end) return undefined;
+    keyLength = (b[p] << 8) | b[p + 1];
+    p += 2 + keyLength;
+  }
+  if (p + 5 > end) return undefined;
+  const exists = b[p];
+  const length = getU32(b, p + 1);
+  if (exists > 1 || p + 5 + length > end) return undefined;
+  let key: Uint8Array | undefined;
+  if (model === 'DICTIONARY') {
+    r.pos = p - keyLength;
+    key = r.bytes(keyLength, 'StoredDataValue.key');
+  }
+  r.pos = p + 5;
+  const value = { exists: exists === 1, value: r.bytes(length, 'DataValue.value') };
+  return model === 'SINGLE'
+    ? { model, value }
+    : model === 'ARRAY'
+      ? { model, index, value }
+      : { model, key: key as Uint8Array, value };
 }
 
 function makeStoredDataCodec(model: StoredDataModel): Codec<StoredData> {
@@ -44,30 +147,10 @@ function makeStoredDataCodec(model: StoredDataModel): Codec<StoredData> {
   return {
     encodedLength: (v) => 4 + innerLength(v),
     encode(v, w) {
-      const at = w.pos;
-      const t = v.storageTime;
-      const life = v.lifetime;
-      if (
-        at + 16 <= w.end &&
-        typeof t === 'bigint' &&
-        t >= 0n &&
-        t <= 0xffffffffffffffffn &&
-        typeof life === 'number' &&
-        life >>> 0 === life
-      ) {
-        // fixed part in one go (length back-patched below); else the per-field path
-        putBigU64(w.view, at + 4, t);
-        const b = w.buf;
-        b[at + 12] = life >>> 24;
-        b[at + 13] = life >>> 16;
-        b[at + 14] = life >>> 8;
-        b[at + 15] = life;
-        w.pos = at + 16;
-      } else {
-        w.beginVector(4, 'StoredData.length');
-        w.u64(t, 'StoredData.storage_time');
-        w.u32(life, 'StoredData.lifetime');
-      }
+      if (encodeStoredDataFast(v, w, model)) return;
+      const at = w.beginVector(4, 'StoredData.length');
+      w.u64(v.storageTime, 'StoredData.storage_time');
+      w.u32(v.lifetime, 'StoredData.lifetime');
       valueCodec.encode(v.value, w);
       SignatureCodec.encode(v.signature, w);
       w.endVector(at, 4, 'StoredData.length');
@@ -78,20 +161,20 @@ function makeStoredDataCodec(model: StoredDataModel): Codec<StoredData> {
       let saved: number;
       let storageTime: bigint;
       let lifetime: number;
-      const length = r.end - p >= 16 ? be32(b, p) : -1;
+      const length = r.end - p >= 16 ? getU32(b, p) : -1;
       if (length >= 12 && p + 4 + length <= r.end) {
         // fixed part in one go when it and the announced length are inside the range
         saved = r.end;
         r.end = p + 4 + length;
-        storageTime = bigU64(be32(b, p + 4), be32(b, p + 8));
-        lifetime = be32(b, p + 12);
+        storageTime = bigU64(getU32(b, p + 4), getU32(b, p + 8));
+        lifetime = getU32(b, p + 12);
         r.pos = p + 16;
       } else {
         saved = r.enter(r.u32('StoredData.length'), 'StoredData.length');
         storageTime = r.u64('StoredData.storage_time');
         lifetime = r.u32('StoredData.lifetime');
       }
-      const value = valueCodec.decode(r);
+      const value = decodeValueFast(r, model) ?? valueCodec.decode(r);
       const signature = SignatureCodec.decode(r);
       r.leave(saved, 'StoredData');
       return { storageTime, lifetime, value, signature };
