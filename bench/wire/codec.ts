@@ -18,8 +18,9 @@
  * at least 10× faster than one verify.
  *
  * Every iteration builds a fresh Message object (as a sender does), encodes it, decodes the
- * bytes with decodeMessage and decodes the StoreReq body, then reads the decoded fields a
- * receiving peer reads (so nothing can be skipped or left unbuilt).
+ * bytes with decodeMessage and the StoreReq body with its codec in the same pass
+ * (`decodeMessage(bytes, { body })`), then reads the decoded fields a receiving peer reads (so
+ * nothing can be skipped or left unbuilt).
  *
  * The StoreReq body goes through @reload/wire's storeReqCodec (§7.4.1) both ways; the
  * message through encodeMessage / decodeMessage (§6.3).
@@ -30,7 +31,6 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   type Message,
-  Reader,
   decodeMessage,
   encodeMessage,
   newForwardingHeader,
@@ -136,19 +136,14 @@ function encode(): Uint8Array {
 }
 
 function decode(bytes: Uint8Array): StoreReq {
-  const m = decodeMessage(bytes);
-  const r = new Reader(m.messageContents.messageBody);
-  const req = codec.decode(r);
-  r.done('StoreReq');
-  return req;
+  return decodeMessage(bytes, { body: codec }).body;
 }
 
 /** Decodes and reads what a receiving peer reads (header, signature, certificates, value). */
 function decodeAndRead(bytes: Uint8Array): number {
-  const m = decodeMessage(bytes);
-  const r = new Reader(m.messageContents.messageBody);
-  const req = codec.decode(r);
-  r.done('StoreReq');
+  // the StoreReq body is decoded in the same pass (it must fill message_body exactly)
+  const m = decodeMessage(bytes, { body: codec });
+  const req = m.body;
   const h = m.forwardingHeader;
   const sb = m.securityBlock;
   const kd = req.kindData[0];

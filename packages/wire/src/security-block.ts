@@ -229,8 +229,15 @@ function decodeCertHashSignature(r: Reader): Signature | undefined {
 }
 
 export const SignatureCodec: Codec<Signature> = {
-  encodedLength: (v) =>
-    2 + SignerIdentityCodec.encodedLength(v.identity) + 2 + v.signatureValue.length,
+  encodedLength(v) {
+    const id = v.identity;
+    // algorithm (2), identity type (1), identity length (2), hash_alg (1), hash<0..255>,
+    // signature_value<0..2^16-1>: the common cert_hash case without the identity's codec
+    if (id.identityType === SignerIdentityType.cert_hash && 'certificateHash' in id) {
+      return 9 + id.certificateHash.length + v.signatureValue.length;
+    }
+    return 2 + SignerIdentityCodec.encodedLength(id) + 2 + v.signatureValue.length;
+  },
   encode(v, w) {
     if (encodeCertHashSignature(v, w)) return;
     w.u8(v.algorithm.hash, 'Signature.algorithm.hash');

@@ -25,7 +25,7 @@ import {
   writeResourceId,
 } from '../bodies/primitives.js';
 import { type ModelOf, layoutModel } from './data-value.js';
-import { type StoredData, storedDataCodec } from './stored-data.js';
+import { type StoredData, storedDataCodec, storedDataLength } from './stored-data.js';
 
 /**
  * A `values<0..2^32-1>` vector of StoredData for one Kind (§7.4.1.1, §7.4.2.2): either
@@ -68,7 +68,8 @@ export interface StoreAns {
 export function kindValuesLength(v: KindValues): number {
   if ('rawValues' in v) return 4 + v.rawValues.length;
   let n = 4;
-  for (const d of v.values) n += storedDataCodec(d.value.model).encodedLength(d);
+  const values = v.values;
+  for (let i = 0; i < values.length; i++) n += storedDataLength(values[i]);
   return n;
 }
 
@@ -180,7 +181,13 @@ export function storeReqCodec(modelOf: ModelOf): Codec<StoreReq> {
   const kind = storeKindDataCodec(modelOf);
   const kinds = vectorCodec(kind, 4, 'StoreReq.kind_data');
   return {
-    encodedLength: (v) => 1 + v.resource.length + 1 + kinds.encodedLength(v.kindData),
+    encodedLength(v) {
+      // resource<0..255>, replica_number, kind_data<0..2^32-1> of 4 + 8 + values each
+      let n = 1 + v.resource.length + 1 + 4;
+      const kindData = v.kindData;
+      for (let i = 0; i < kindData.length; i++) n += 12 + kindValuesLength(kindData[i]);
+      return n;
+    },
     encode(v, w) {
       const resource = v.resource;
       const replica = v.replicaNumber;

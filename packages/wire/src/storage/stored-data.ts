@@ -26,6 +26,15 @@ export interface StoredData {
   signature: Signature;
 }
 
+/**
+ * Encoded bytes of a StoredData (§7), `length` field included, whatever its data model (the
+ * `value.model` tag decides); what `storedDataCodec(v.value.model).encodedLength(v)` returns.
+ * @throws RangeError for an unknown data model.
+ */
+export function storedDataLength(v: StoredData): number {
+  return 4 + innerLength(v);
+}
+
 /** Bytes after the `length` field: 8 + 4 + value + signature. */
 function innerLength(v: StoredData): number {
   const sv = v.value;
