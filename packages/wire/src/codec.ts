@@ -8,7 +8,8 @@
  * views (subarrays) of the input, never copies. Everything it throws is a
  * {@link ReloadError} with `Error_Invalid_Message` semantics naming field and offset.
  */
-import { bigU64, bufferOf, copyBytes, putBigU64 } from './builtins.js';
+import { bigU64, bufferOf, putBigU64 } from './builtins.js';
+import { putBytes } from './fast.js';
 import { invalidMessage, ReloadError } from './errors.js';
 
 /** Width in bytes of a vector length prefix: 1, 2, 3 or 4 (§6.3.1). */
@@ -165,15 +166,7 @@ export class Writer {
   bytes(b: Uint8Array, field = 'bytes'): void {
     const n = b.length;
     this.room(n, field);
-    if (n <= 16) {
-      // A plain loop beats TypedArray.prototype.set (≈ 16 ns whatever the size) up to 16
-      // bytes (NodeIds, Resource-IDs); from 32 bytes on (hashes) `set` wins (bench/wire).
-      const buf = this.buf;
-      const at = this.pos;
-      for (let i = 0; i < n; i++) buf[at + i] = b[i];
-    } else {
-      copyBytes(this.buf, b, this.pos);
-    }
+    putBytes(this.buf, this.pos, b);
     this.pos += n;
   }
 

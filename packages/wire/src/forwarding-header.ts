@@ -37,6 +37,7 @@ import {
   RELOAD_VERSION,
 } from './constants.js';
 import { invalidMessage, ReloadError } from './errors.js';
+import { getU32, isU16, isU32, isU8, putBytes, putU32 } from './fast.js';
 
 /** `typedef opaque NodeId[NodeIdLength]` (§6.3.1.1): 16–20 bytes fixed per overlay. */
 export type NodeId = Uint8Array;
@@ -101,7 +102,7 @@ function putTlv(w: Writer, type: number, length: number, inner: number, id: Uint
   b[p++] = type;
   b[p++] = length;
   if (inner >= 0) b[p++] = inner;
-  for (let i = 0; i < id.length; i++) b[p + i] = id[i];
+  putBytes(b, p, id);
   w.pos = p + id.length;
 }
 
@@ -318,18 +319,6 @@ export function makeFragmentField(offset: number, last: boolean): number {
   return (FRAGMENT_HIGH_BIT | (last ? FRAGMENT_LAST_BIT : 0) | offset) >>> 0;
 }
 
-const isU8 = (v: number): boolean => typeof v === 'number' && (v & 0xff) === v;
-const isU16 = (v: number): boolean => typeof v === 'number' && (v & 0xffff) === v;
-const isU32 = (v: number): boolean => typeof v === 'number' && v >>> 0 === v;
-
-/** Writes a checked uint32 big-endian at `p` (Uint8Array stores keep the low 8 bits). */
-function putU32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v >>> 24;
-  b[p + 1] = v >>> 16;
-  b[p + 2] = v >>> 8;
-  b[p + 3] = v;
-}
-
 /**
  * Writes the 38 fixed bytes of a ForwardingHeader at `p` of `b` (`view`: a DataView over `b`)
  * with `length` and the three list lengths given; every field already checked (uint ranges,
@@ -451,11 +440,6 @@ function decodeDestinationList(
   }
   r.leave(saved, field);
   return out ?? [];
-}
-
-function getU32(b: Uint8Array, p: number): number {
-  // multiply, not shift, for the top byte: `<< 24` would make values ≥ 2^31 negative
-  return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
 }
 
 function badToken(token: number, at: number): ReloadError {

@@ -19,7 +19,7 @@ import {
   RELO_TOKEN,
   RELOAD_VERSION,
 } from './constants.js';
-import { getU32, isU32, isU64, isU8, putBytes, putU32 } from './fast.js';
+import { getU32, isU16, isU32, isU64, isU8, putBytes, putU32 } from './fast.js';
 import { type Destination, type ForwardingHeader, putFixedHeader } from './forwarding-header.js';
 import { type BodySource, isValidMessageCode, type MessageContents } from './message-contents.js';
 import type { DecodedMessage, DecodedMessageWithBody, Message } from './message.js';
@@ -30,8 +30,6 @@ import {
   type SignerIdentity,
 } from './security-block.js';
 import { messageBytes, messageWriter, releaseMessageWriter } from './slab.js';
-
-const isU16 = (v: unknown): v is number => typeof v === 'number' && (v & 0xffff) === v;
 
 /** Bytes of a destination list the fast path writes, or −1 for a shape it leaves alone. */
 function destinationsLength(list: readonly Destination[], nodeIdLength: number): number {

@@ -12,6 +12,7 @@
  * ```
  */
 import { copyBytes } from './builtins.js';
+import { isU8 } from './fast.js';
 import { type Codec, type Reader, type Writer, unencodable } from './codec.js';
 import { invalidMessage } from './errors.js';
 
@@ -153,8 +154,6 @@ export const SignerIdentityCodec: Codec<SignerIdentity> = {
     return v;
   },
 };
-
-const isU8 = (v: number): boolean => typeof v === 'number' && (v & 0xff) === v;
 
 /**
  * Fast path of Signature.encode for the usual `cert_hash` identity (every message and every
