@@ -73,7 +73,7 @@ export interface EncodeMessageOptions extends WireOptions {
 }
 
 /**
- * Encodes a whole message into one buffer (a view into a shared 32 KiB slab for messages up
+ * Encodes a whole message into one buffer (a view into a shared 48 KiB slab for messages up
  * to 8 KiB: use `byteOffset`/`byteLength` when touching `.buffer`, and copy it if you keep it
  * for long). `forwardingHeader.length` is ignored and written as the real total (§6.3.2).
  * @throws ReloadError('WIRE_UNENCODABLE') when a field is out of range.

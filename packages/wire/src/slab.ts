@@ -2,15 +2,16 @@
  * Memory for encoded messages (internal to @reload/wire, not re-exported).
  *
  * Allocating (and zero-filling) a fresh ArrayBuffer per message dominated the encode cost
- * (bench/wire), so messages up to 8 KiB are carved, 8-byte aligned, from 32 KiB slabs that are
+ * (bench/wire), so messages up to 8 KiB are carved, 8-byte aligned, from 48 KiB slabs that are
  * not zero-filled (the encoder writes every byte and checks the count); larger ones get their
- * own buffer. 32 KiB is small enough for malloc to hand back warm, recycled memory; 256 KiB
- * slabs were fresh pages (page faults, transparent huge pages) and cost ~1.3× overall, 16, 24,
- * 48, 64 and 120 KiB were no better (decision 0160).
+ * own buffer. The slab must stay small enough for malloc to hand back warm, recycled memory:
+ * 256 KiB slabs were fresh pages (page faults, transparent huge pages) and cost ~1.3× overall
+ * (decision 0160). Since the decision 0173 fast paths, 48 KiB beats 32 KiB by ≈ 5 % (4 A/B
+ * runs in one process, 2026-11-26); 16, 24, 64 and 120 KiB were no better.
  */
 import { Writer } from './codec.js';
 
-const SLAB_SIZE = 32 * 1024;
+const SLAB_SIZE = 48 * 1024;
 const SLAB_MAX_MESSAGE = 8192;
 let slab = new Uint8Array(0);
 let slabView = new DataView(slab.buffer);
