@@ -25,18 +25,12 @@
  * The StoreReq body goes through @reload/wire's storeReqCodec (§7.4.1) both ways; the
  * message through encodeMessage / decodeMessage (§6.3).
  */
-import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { verify } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import {
-  type Message,
-  decodeMessage,
-  encodeMessage,
-  newForwardingHeader,
-  storeReqCodec,
-  type StoreReq,
-} from '@reload/wire';
+import * as wire from '@reload/wire';
+import { wireWorkload } from './workload.js';
 
 /** Refuses (exit 2) to measure the TypeScript sources or a stale build (see the header). */
 function checkBuild(): void {
@@ -66,104 +60,8 @@ function checkBuild(): void {
 }
 checkBuild();
 
-const KIND = 0xf0000001;
-const modelOf = (kind: number): string | undefined => (kind === KIND ? 'SINGLE' : undefined);
-const codec = storeReqCodec(modelOf);
-
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const resource = new Uint8Array(createHash('sha1').update('bench').digest().subarray(0, 16));
-const value = new Uint8Array(1024).map((_, i) => i & 0xff);
-const certHash = new Uint8Array(32).fill(0x11);
-const identity = { identityType: 1 as const, hashAlg: 4, certificateHash: certHash };
-const dataSigInput = Buffer.concat([resource, Buffer.from('f0000001', 'hex'), value]);
-const dataSignature = new Uint8Array(sign('sha256', dataSigInput, privateKey));
-
-const storeReq: StoreReq = {
-  resource,
-  replicaNumber: 0,
-  kindData: [
-    {
-      kind: KIND,
-      generationCounter: 1n,
-      values: [
-        {
-          storageTime: 1_764_115_200_000n,
-          lifetime: 86_400,
-          value: { model: 'SINGLE', value: { exists: true, value } },
-          signature: {
-            algorithm: { hash: 4, signature: 1 },
-            identity,
-            signatureValue: dataSignature,
-          },
-        },
-      ],
-    },
-  ],
-};
-
-const certificate = new Uint8Array(800).fill(0x30); // certificate-sized opaque blob
-const viaNode = new Uint8Array(16).fill(0xc0);
-const messageSignature = new Uint8Array(sign('sha256', Buffer.from('x'), privateKey));
-// `messageBody` is ignored when the body comes from a codec (encodeMessage's `body` option):
-// a caller passes one shared empty array. Creating a zero-length Uint8Array allocates an
-// ArrayBuffer, ≈ 240 ns in V8 — the caller's cost, not the codec's (docs/benchmarks/wire.md).
-const NO_BODY = new Uint8Array(0);
-
-function encode(): Uint8Array {
-  const msg: Message = {
-    forwardingHeader: newForwardingHeader({
-      overlay: 0x4e38fc3f,
-      transactionId: 0x5245_4c4f_0000_0001n,
-      viaList: [{ kind: 'node', nodeId: viaNode }],
-      destinationList: [{ kind: 'resource', resourceId: resource }],
-    }),
-    messageContents: {
-      messageCode: 7,
-      messageBody: NO_BODY, // ignored: the body comes from the codec below
-      extensions: [],
-    },
-    securityBlock: {
-      certificates: [{ type: 0, certificate }],
-      signature: {
-        algorithm: { hash: 4, signature: 1 },
-        identity,
-        signatureValue: messageSignature,
-      },
-    },
-  };
-  // the StoreReq body is encoded in place by its codec: one allocation per message
-  return encodeMessage(msg, { body: { codec, value: storeReq } });
-}
-
-function decode(bytes: Uint8Array): StoreReq {
-  return decodeMessage(bytes, { body: codec }).body;
-}
-
-/** Decodes and reads what a receiving peer reads (header, signature, certificates, value). */
-function decodeAndRead(bytes: Uint8Array): number {
-  // the StoreReq body is decoded in the same pass (it must fill message_body exactly)
-  const m = decodeMessage(bytes, { body: codec });
-  const req = m.body;
-  const h = m.forwardingHeader;
-  const sb = m.securityBlock;
-  const kd = req.kindData[0];
-  const sd = 'values' in kd ? kd.values[0] : undefined;
-  const id = sb.signature.identity;
-  return (
-    h.ttl +
-    h.viaList.length +
-    h.destinationList.length +
-    (h.transactionId === 0n ? 1 : 0) +
-    m.contentsBytes.length +
-    sb.certificates[0].certificate.length +
-    sb.signature.signatureValue.length +
-    ('certificateHash' in id ? id.certificateHash.length : 0) +
-    req.resource.length +
-    (sd === undefined
-      ? 0
-      : sd.value.value.value.length + sd.signature.signatureValue.length + sd.lifetime)
-  );
-}
+const w = wireWorkload(wire);
+const { dataSigInput, dataSignature, publicKey } = w;
 
 /** Accumulated measurement of one operation over all rounds. */
 interface Tally {
@@ -200,12 +98,12 @@ function slice(f: () => void, batch: number, ms: number, t: Tally): number {
   return n / (used / 1e6);
 }
 
-const sample = encode();
-const back = decode(sample);
+const sample = w.encode();
+const back = w.decode(sample);
 if (back.kindData.length !== 1 || !('values' in back.kindData[0])) throw new Error('bad decode');
 let sink = 0;
 const codecOp = (): void => {
-  sink += decodeAndRead(encode());
+  sink += w.decodeAndRead(w.encode());
 };
 const verifyOp = (): void => {
   if (!verify('sha256', dataSigInput, publicKey, dataSignature)) throw new Error('verify failed');
