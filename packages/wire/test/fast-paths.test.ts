@@ -20,6 +20,7 @@ import {
   type StoreReq,
   type StoredData,
   type StoredDataModel,
+  type WireOptions,
   FRAGMENT_LAST_BIT,
   FRAGMENT_OFFSET_MASK,
   MessageContentsCodec,
@@ -127,10 +128,10 @@ const commonMessage: fc.Arbitrary<Message> = fc.record({
 });
 
 /** The message encoded part by part with the per-field codecs. */
-function referenceEncode(m: Message): Uint8Array {
+function referenceEncode(m: Message, opts?: WireOptions): Uint8Array {
   const contents = encodeToBytes(MessageContentsCodec, m.messageContents);
   const security = encodeToBytes(SecurityBlockCodec, m.securityBlock);
-  const fh = forwardingHeaderCodec();
+  const fh = forwardingHeaderCodec(opts);
   const headerLength = fh.encodedLength(m.forwardingHeader);
   const total = headerLength + contents.length + security.length;
   const header = encodeToBytes(fh, { ...m.forwardingHeader, length: total });
@@ -138,9 +139,9 @@ function referenceEncode(m: Message): Uint8Array {
 }
 
 /** decodeMessage's per-field path, composed from the per-field codecs. */
-function referenceDecode(b: Uint8Array) {
+function referenceDecode(b: Uint8Array, opts?: WireOptions) {
   const r = new Reader(b);
-  const forwardingHeader = decodeForwardingHeaderFrom(r);
+  const forwardingHeader = decodeForwardingHeaderFrom(r, opts);
   if (forwardingHeader.length !== b.length) {
     throw invalidMessage('ForwardingHeader.length', 16, 'length');
   }
@@ -249,6 +250,41 @@ describe('Message envelope fast path (decision 0173)', () => {
     }
   });
 
+  it('honours the overlay NodeId length (20 bytes), also for mutated input', () => {
+    const opts = { nodeIdLength: 20 };
+    const id20 = bytes(20, 20).map((nodeId): Destination => ({ kind: 'node', nodeId }));
+    const m20 = commonMessage.chain((m) =>
+      fc
+        .record({ via: fc.array(id20, { maxLength: 2 }), dst: fc.array(id20, { maxLength: 2 }) })
+        .map(({ via, dst }) => ({
+          ...m,
+          forwardingHeader: { ...m.forwardingHeader, viaList: via, destinationList: dst },
+        })),
+    );
+    fc.assert(
+      fc.property(m20, mutation, (m, mu) => {
+        const b = encodeMessage(m, opts);
+        expect(hex(b)).toBe(hex(referenceEncode(m, opts)));
+        expect(plain(decodeMessage(b, opts))).toEqual(plain(referenceDecode(b, opts)));
+        const x = mutate(b, mu);
+        expect(plain(outcome(() => decodeMessage(x, opts)))).toEqual(
+          plain(outcome(() => referenceDecode(x, opts))),
+        );
+      }),
+      { numRuns: 300 },
+    );
+    // a 16-byte NodeId in a 20-byte overlay is refused on both paths
+    const [m] = fc.sample(commonMessage, { numRuns: 1, seed: 11 });
+    const b16 = encodeMessage({
+      ...m,
+      forwardingHeader: {
+        ...m.forwardingHeader,
+        viaList: [{ kind: 'node', nodeId: new Uint8Array(16) }],
+      },
+    });
+    expect(errorOf(() => decodeMessage(b16, opts))).toEqual([0x14, 'Destination.node_id']);
+  });
+
   it('out-of-range fields of a common message fail with their own field name', () => {
     const [m] = fc.sample(commonMessage, { numRuns: 1, seed: 3 });
     const field = (over: Partial<Message['forwardingHeader']>): unknown => {
@@ -312,6 +348,17 @@ describe('Message envelope fast path (decision 0173)', () => {
       ...m,
       messageContents: { ...m.messageContents, messageBody: new Uint8Array([9, 0, 1]) },
     });
+    // the same on the per-field path (a message with an extension is not the common shape)
+    const ext = {
+      ...withBody,
+      messageContents: {
+        ...withBody.messageContents,
+        extensions: [{ type: 7, critical: false, contents: new Uint8Array([1]) }],
+      },
+    };
+    const slow = decodeMessage(encodeMessage(ext), { body: codec });
+    expect(slow.body).toEqual([1, 2, 3]);
+    expect(slow.messageContents.extensions).toHaveLength(1);
     const e = outcome(() => decodeMessage(over, { body: codec })) as { error: unknown[] };
     expect(e.error[0]).toBe(0x14);
     expect(e.error[2]).toBeGreaterThan(38);
