@@ -762,7 +762,13 @@ export class Peer {
 
   /**
    * Sends every resource stored in (start, end] to `to` as StoreReqs with `replicaNumber`
-   * (§10.4, §10.5 step 6, §10.9). Failures are logged: stabilization repairs them.
+   * (§10.4, §10.5 step 6, §10.9), one after the other. Returns the number of resources not
+   * transferred (0 = all there). Stops at the first push that fails for another reason than
+   * "the receiver already has this or newer": a receiver that does not answer (it just died,
+   * or its link is failing) would otherwise cost one request timeout — up to 5 transmissions
+   * of the reliability timer — per resource, and anti-entropy (syncReplicas) would stall
+   * behind it for minutes while the new replicas wait (decision 0612). The next housekeeping
+   * tick retries with the replica set in force then.
    */
   private async transferRange(
     start: Uint8Array,
@@ -772,10 +778,9 @@ export class Peer {
   ): Promise<number> {
     const storage = this.storage;
     if (!storage) return 0;
-    let failed = 0;
     const resources = await storage.resourcesInRange(start, end);
-    for (const r of resources) {
-      const exp = await storage.exportResource(r, replicaNumber);
+    for (let i = 0; i < resources.length; i++) {
+      const exp = await storage.exportResource(resources[i], replicaNumber);
       if (!exp) continue;
       try {
         await sendStoreExport(this, exp, to);
@@ -786,14 +791,14 @@ export class Peer {
           (e.code === ErrorCode.DataTooOld || e.code === ErrorCode.GenerationCounterTooLow)
         )
           continue;
-        failed++;
         this.log.debug(
-          { to: nodeIdToHex(to), error: (e as Error).message },
-          'transfer store failed',
+          { to: nodeIdToHex(to), error: (e as Error).message, left: resources.length - i },
+          'transfer store failed; the rest of the range waits for the next housekeeping tick',
         );
+        return resources.length - i;
       }
     }
-    return failed;
+    return 0;
   }
 
   /**
@@ -811,12 +816,15 @@ export class Peer {
       const current = new Set(replicas.map(nodeIdToHex));
       for (const k of [...this.replicaSynced.keys()])
         if (!current.has(k)) this.replicaSynced.delete(k);
-      for (const [i, to] of replicas.entries()) {
-        const k = nodeIdToHex(to);
-        if (this.replicaSynced.get(k) === key) continue;
-        const failed = await this.transferRange(r.start, r.end, to, i + 1);
-        if (failed === 0) this.replicaSynced.set(k, key);
-      }
+      // each replica on its own: one that stopped answering does not hold up the others
+      await Promise.all(
+        replicas.map(async (to, i) => {
+          const k = nodeIdToHex(to);
+          if (this.replicaSynced.get(k) === key) return;
+          const failed = await this.transferRange(r.start, r.end, to, i + 1);
+          if (failed === 0) this.replicaSynced.set(k, key);
+        }),
+      );
     } catch (e) {
       this.log.debug({ error: (e as Error).message }, 'replica sync failed');
     } finally {
