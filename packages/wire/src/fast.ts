@@ -8,6 +8,13 @@
  * accept goes through the per-field path, which throws the same errors as before.
  */
 import { copyBytes } from './builtins.js';
+import type { Reader, Writer } from './codec.js';
+import type { Signature, SignerIdentity } from './security-block.js';
+
+// SignerIdentityType cert_hash (1) and cert_hash_node_id (2) (§6.3.4): security-block.ts names
+// them, but importing its values here would make a module cycle (it imports this module).
+const CERT_HASH = 1;
+const CERT_HASH_NODE_ID = 2;
 
 /** Largest uint64. */
 export const U64_MAX = 0xffffffffffffffffn;
@@ -73,4 +80,99 @@ export function putBytes(b: Uint8Array, p: number, src: Uint8Array): void {
   } else {
     copyBytes(b, src, p);
   }
+}
+
+/**
+ * The certificate hash of a `cert_hash` or `cert_hash_node_id` SignerIdentity (§6.3.4; both
+ * are `hash_alg ‖ opaque hash<0..2^8-1>` on the wire), or undefined for any other identity.
+ */
+export function identityHash(id: SignerIdentity): Uint8Array | undefined {
+  if (id.identityType === CERT_HASH && 'certificateHash' in id) return id.certificateHash;
+  if (id.identityType === CERT_HASH_NODE_ID && 'certificateNodeIdHash' in id) {
+    return id.certificateNodeIdHash;
+  }
+  return undefined;
+}
+
+/**
+ * Fast path of Signature encode (§6.3.4) for a `cert_hash` / `cert_hash_node_id` identity
+ * (every message and every StoredData carries one): when every field is in range and the
+ * room is there, writes `algorithm ‖ identity_type ‖ length ‖ hash_alg ‖ hash<1> ‖
+ * signature_value<2>` in one go and returns true; otherwise writes nothing and returns false,
+ * and the per-field path runs (and throws what it always threw).
+ */
+export function putHashSignature(v: Signature, w: Writer): boolean {
+  const id = v.identity;
+  const h = identityHash(id);
+  if (h === undefined) return false;
+  const hashAlg = (id as { hashAlg: number }).hashAlg;
+  const sv = v.signatureValue;
+  const alg = v.algorithm;
+  const p = w.pos;
+  const end = p + 9 + h.length + sv.length;
+  if (
+    h.length > 0xff ||
+    sv.length > 0xffff ||
+    end > w.end ||
+    !isU8(alg.hash) ||
+    !isU8(alg.signature) ||
+    !isU8(hashAlg)
+  ) {
+    return false;
+  }
+  const b = w.buf;
+  b[p] = alg.hash;
+  b[p + 1] = alg.signature;
+  b[p + 2] = id.identityType;
+  const length = 2 + h.length; // SignerIdentity.length: hash_alg, the hash's prefix, the hash
+  b[p + 3] = length >>> 8;
+  b[p + 4] = length; // Uint8Array stores keep the low 8 bits
+  b[p + 5] = hashAlg;
+  b[p + 6] = h.length;
+  copyBytes(b, h, p + 7);
+  const q = p + 7 + h.length;
+  b[q] = sv.length >>> 8;
+  b[q + 1] = sv.length;
+  copyBytes(b, sv, q + 2);
+  w.pos = end;
+  return true;
+}
+
+/**
+ * Fast path of Signature decode (§6.3.4) for a `cert_hash` / `cert_hash_node_id` identity
+ * whose bytes are all inside the reader's range and consistent (identity length = 2 + hash
+ * length): same result as the per-field path, with one bounds check. Returns undefined
+ * (position unchanged) for anything else, which the per-field path then decodes or rejects
+ * with its usual field and offset.
+ */
+export function readHashSignature(r: Reader): Signature | undefined {
+  const b = r.buf;
+  const p = r.pos;
+  const identityType = r.end - p >= 7 ? b[p + 2] : 0;
+  if (identityType !== CERT_HASH && identityType !== CERT_HASH_NODE_ID) return undefined;
+  const hashLength = b[p + 6];
+  const q = p + 7 + hashLength;
+  if (((b[p + 3] << 8) | b[p + 4]) !== 2 + hashLength || q + 2 > r.end) return undefined;
+  const valueLength = (b[q] << 8) | b[q + 1];
+  if (q + 2 + valueLength > r.end) return undefined;
+  const hash = b[p];
+  const signature = b[p + 1];
+  const hashAlg = b[p + 5];
+  r.pos = p + 7;
+  const certHash = r.bytes(
+    hashLength,
+    identityType === CERT_HASH
+      ? 'SignerIdentity.certificate_hash'
+      : 'SignerIdentity.certificate_node_id_hash',
+  );
+  r.pos = q + 2;
+  const signatureValue = r.bytes(valueLength, 'Signature.signature_value');
+  return {
+    algorithm: { hash, signature },
+    identity:
+      identityType === CERT_HASH
+        ? { identityType: CERT_HASH, hashAlg, certificateHash: certHash }
+        : { identityType: CERT_HASH_NODE_ID, hashAlg, certificateNodeIdHash: certHash },
+    signatureValue,
+  };
 }

@@ -1,12 +1,13 @@
 /**
  * Fast paths of encodeMessage / decodeMessage for the common message shape (internal to
  * @reload/wire; decisions 0171 and 0173): NodeId / Resource-ID destinations, no forwarding
- * options, no message extensions, and a SecurityBlock whose signature names its signer by
- * `cert_hash` or `cert_hash_node_id` (§6.3.4). The envelope — ForwardingHeader, the
- * MessageContents around the body, the SecurityBlock — is checked in full first and then
- * written or read in one flat function with a local offset; the method body still goes through
- * its codec. Anything else returns `undefined` having produced nothing, and the per-field
- * code in message.ts runs instead: it owns every error, so errors are the same either way.
+ * options, no message extensions (and, on decode, a signature that names its signer by
+ * `cert_hash` or `cert_hash_node_id`, §6.3.4). The envelope — ForwardingHeader, the
+ * MessageContents around the body, the SecurityBlock's certificates — is checked in full first
+ * and then written or read in one flat function with a local offset; the method body goes
+ * through its codec and the signature through SignatureCodec's own fast path. Anything else
+ * returns `undefined` having produced nothing, and the per-field code in message.ts runs
+ * instead: it owns every error, so errors are the same either way.
  */
 import { bigU64 } from './builtins.js';
 import { type Codec, Reader, unencodable } from './codec.js';
@@ -19,16 +20,11 @@ import {
   RELO_TOKEN,
   RELOAD_VERSION,
 } from './constants.js';
-import { isU16, isU32, isU64, isU8, putBytes, putU32 } from './fast.js';
+import { isU16, isU32, isU64, isU8, putBytes, putU32, readHashSignature } from './fast.js';
 import { type Destination, type ForwardingHeader, putFixedHeader } from './forwarding-header.js';
 import { type BodySource, isValidMessageCode, type MessageContents } from './message-contents.js';
 import type { DecodedMessage, DecodedMessageWithBody, Message } from './message.js';
-import {
-  type GenericCertificate,
-  type Signature,
-  SignerIdentityType,
-  type SignerIdentity,
-} from './security-block.js';
+import { type GenericCertificate, SignatureCodec } from './security-block.js';
 import { messageBytes, messageWriter, releaseMessageWriter } from './slab.js';
 
 /** Bytes of a destination list the fast path writes, or −1 for a shape it leaves alone. */
@@ -71,51 +67,22 @@ function putDestinations(b: Uint8Array, p: number, list: readonly Destination[])
   return p;
 }
 
-/** The certificate hash of a `cert_hash` / `cert_hash_node_id` identity, else undefined. */
-function identityHash(id: SignerIdentity): Uint8Array | undefined {
-  if (id.identityType === SignerIdentityType.cert_hash && 'certificateHash' in id) {
-    return id.certificateHash;
-  }
-  if (id.identityType === SignerIdentityType.cert_hash_node_id && 'certificateNodeIdHash' in id) {
-    return id.certificateNodeIdHash;
-  }
-  return undefined;
-}
-
-/** SecurityBlock bytes the fast path writes, or −1 for a shape it leaves alone. */
-function securityBlockLength(certs: readonly GenericCertificate[], sig: Signature): number {
-  let n = 2;
+/**
+ * Bytes of the SecurityBlock's certificate list the fast path writes (2-byte prefix
+ * included), or −1 for a list it leaves alone (a type or length out of range).
+ */
+function certificatesLength(certs: readonly GenericCertificate[]): number {
+  let n = 0;
   for (let i = 0; i < certs.length; i++) {
     const c = certs[i];
     if (!isU8(c.type) || c.certificate.length > 0xffff) return -1;
     n += 3 + c.certificate.length;
   }
-  if (n - 2 > 0xffff) return -1;
-  const id = sig.identity;
-  const hash = identityHash(id);
-  const alg = sig.algorithm;
-  if (
-    hash === undefined ||
-    hash.length > 0xff ||
-    sig.signatureValue.length > 0xffff ||
-    !isU8(alg.hash) ||
-    !isU8(alg.signature) ||
-    !isU8((id as { hashAlg: number }).hashAlg)
-  ) {
-    return -1;
-  }
-  // algorithm (2), identity type (1), identity length (2), hash_alg (1), hash<0..255>,
-  // signature_value<0..2^16-1>
-  return n + 7 + hash.length + 2 + sig.signatureValue.length;
+  return n > 0xffff ? -1 : 2 + n;
 }
 
-/** Writes a SecurityBlock checked by {@link securityBlockLength}; returns the new offset. */
-function putSecurityBlock(
-  b: Uint8Array,
-  p: number,
-  certs: readonly GenericCertificate[],
-  sig: Signature,
-): number {
+/** Writes a certificate list checked by {@link certificatesLength}; returns the new offset. */
+function putCertificates(b: Uint8Array, p: number, certs: readonly GenericCertificate[]): number {
   const at = p;
   p += 2;
   for (let i = 0; i < certs.length; i++) {
@@ -126,31 +93,16 @@ function putSecurityBlock(
     putBytes(b, p + 3, c);
     p += 3 + c.length;
   }
-  const certsLength = p - at - 2;
-  b[at] = certsLength >>> 8;
-  b[at + 1] = certsLength;
-  const id = sig.identity;
-  const hash = identityHash(id) as Uint8Array;
-  const value = sig.signatureValue;
-  b[p] = sig.algorithm.hash;
-  b[p + 1] = sig.algorithm.signature;
-  b[p + 2] = id.identityType;
-  b[p + 3] = (2 + hash.length) >>> 8; // SignerIdentity.length = 2 + hash length ≤ 257
-  b[p + 4] = 2 + hash.length;
-  b[p + 5] = (id as { hashAlg: number }).hashAlg;
-  b[p + 6] = hash.length;
-  putBytes(b, p + 7, hash);
-  p += 7 + hash.length;
-  b[p] = value.length >>> 8;
-  b[p + 1] = value.length;
-  putBytes(b, p + 2, value);
-  return p + 2 + value.length;
+  const length = p - at - 2;
+  b[at] = length >>> 8;
+  b[at + 1] = length;
+  return p;
 }
 
 /**
  * encodeMessage for the common shape (see the module comment), or undefined (nothing written,
  * nothing allocated) for any other message or any field out of range.
- * @throws what the body codec throws.
+ * @throws what the body codec or SignatureCodec throws (as the per-field path would).
  */
 export function encodeMessageFast(
   msg: Message,
@@ -163,12 +115,12 @@ export function encodeMessageFast(
   if (h.options.length !== 0 || c.extensions.length !== 0) return undefined;
   const via = destinationsLength(h.viaList, nodeIdLength);
   const dst = destinationsLength(h.destinationList, nodeIdLength);
-  const security = securityBlockLength(sb.certificates, sb.signature);
+  const certs = certificatesLength(sb.certificates);
   const tx = h.transactionId;
   if (
     via < 0 ||
     dst < 0 ||
-    security < 0 ||
+    certs < 0 ||
     !isValidMessageCode(c.messageCode) ||
     !isU32(h.overlay) ||
     !isU16(h.configurationSequence) ||
@@ -180,7 +132,10 @@ export function encodeMessageFast(
   ) {
     return undefined;
   }
+  // sized in the per-field path's order (body, then signature), so that a codec that throws
+  // throws the same error first
   const bodyLength = body ? body.codec.encodedLength(body.value) : c.messageBody.length;
+  const security = certs + SignatureCodec.encodedLength(sb.signature);
   const headerLength = FORWARDING_HEADER_FIXED_LENGTH + via + dst;
   const total = headerLength + 10 + bodyLength + security;
   if (!isU32(total) || bodyLength > 0xffffffff) return undefined;
@@ -211,7 +166,9 @@ export function encodeMessageFast(
     putU32(b, p + 2, bodyLength);
     p = bodyAt + bodyLength;
     putU32(b, p, 0);
-    p = putSecurityBlock(b, p + 4, sb.certificates, sb.signature);
+    w.pos = putCertificates(b, p + 4, sb.certificates);
+    SignatureCodec.encode(sb.signature, w); // its own fast path for cert_hash(_node_id)
+    p = w.pos;
     if (p - start !== total) throw unencodable('Message', `wrote ${p - start} of ${total} bytes`);
   } finally {
     releaseMessageWriter(w);
@@ -261,33 +218,30 @@ export function decodeMessageFast(
   ) {
     return undefined;
   }
-  // SecurityBlock: certificates<0..2^16-1>, then the signature
+  // SecurityBlock: certificates<0..2^16-1>, then the signature (§6.3.4)
   const certsAt = bodyEnd + 6;
   const certsEnd = certsAt + ((b[bodyEnd + 4] << 8) | b[bodyEnd + 5]);
-  if (certsEnd + 7 > len) return undefined;
+  if (certsEnd > len) return undefined;
+  const r = new Reader(bytes);
+  let certificates: GenericCertificate[] | undefined; // `[first]` then push (see Reader.list)
   let p = certsAt;
-  let certCount = 0;
   while (p < certsEnd) {
-    if (p + 3 > certsEnd) return undefined;
-    p += 3 + ((b[p + 1] << 8) | b[p + 2]);
-    certCount++;
+    const n = p + 3 <= certsEnd ? (b[p + 1] << 8) | b[p + 2] : -1;
+    if (n < 0 || p + 3 + n > certsEnd) return undefined;
+    r.pos = p + 3;
+    const cert: GenericCertificate = {
+      type: b[p],
+      certificate: r.bytes(n, 'GenericCertificate.certificate'),
+    };
+    if (certificates === undefined) certificates = [cert];
+    else certificates.push(cert);
+    p += 3 + n;
   }
-  const identityType = b[certsEnd + 2];
-  const hashLength = b[certsEnd + 6];
-  const valueAt = certsEnd + 7 + hashLength;
-  if (
-    p !== certsEnd ||
-    (identityType !== SignerIdentityType.cert_hash &&
-      identityType !== SignerIdentityType.cert_hash_node_id) ||
-    ((b[certsEnd + 3] << 8) | b[certsEnd + 4]) !== 2 + hashLength ||
-    valueAt + 2 > len ||
-    valueAt + 2 + ((b[valueAt] << 8) | b[valueAt + 1]) !== len
-  ) {
-    return undefined;
-  }
+  r.pos = certsEnd;
+  const signature = readHashSignature(r);
+  if (signature === undefined || r.pos !== len) return undefined;
   // destinations: NodeIds of the overlay's length in both lists, a Resource-ID only last
   p = FORWARDING_HEADER_FIXED_LENGTH;
-  const r = new Reader(bytes);
   let viaList: Destination[] | undefined; // `[first]` then push (see Reader.list)
   while (p < viaEnd) {
     if (p + 2 + nodeIdLength > viaEnd || b[p] !== DestinationType.node || b[p + 1] !== nodeIdLength)
@@ -344,36 +298,6 @@ export function decodeMessageFast(
     extensions: [],
   };
   const contentsBytes = r.range(headerLength, bodyEnd + 4, 'MessageContents');
-  let certificates: GenericCertificate[] | undefined;
-  p = certsAt;
-  for (let i = 0; i < certCount; i++) {
-    const n = (b[p + 1] << 8) | b[p + 2];
-    r.pos = p + 3;
-    const cert: GenericCertificate = {
-      type: b[p],
-      certificate: r.bytes(n, 'GenericCertificate.certificate'),
-    };
-    if (certificates === undefined) certificates = [cert];
-    else certificates.push(cert);
-    p += 3 + n;
-  }
-  r.pos = certsEnd + 7;
-  const hash = r.bytes(hashLength, 'SignerIdentity.certificate_hash');
-  const hashAlg = b[certsEnd + 5];
-  r.pos = valueAt + 2;
-  const signatureValue = r.bytes(len - valueAt - 2, 'Signature.signature_value');
-  const signature: Signature = {
-    algorithm: { hash: b[certsEnd], signature: b[certsEnd + 1] },
-    identity:
-      identityType === SignerIdentityType.cert_hash
-        ? { identityType: SignerIdentityType.cert_hash, hashAlg, certificateHash: hash }
-        : {
-            identityType: SignerIdentityType.cert_hash_node_id,
-            hashAlg,
-            certificateNodeIdHash: hash,
-          },
-    signatureValue,
-  };
   const securityBlock = { certificates: certificates ?? [], signature };
   if (bodyCodec === undefined) {
     return { forwardingHeader, messageContents, securityBlock, contentsBytes, headerLength };

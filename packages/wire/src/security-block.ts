@@ -11,8 +11,7 @@
  *          opaque signature_value<0..2^16-1>; } Signature;
  * ```
  */
-import { copyBytes } from './builtins.js';
-import { isU8 } from './fast.js';
+import { identityHash, putHashSignature, readHashSignature } from './fast.js';
 import { type Codec, type Reader, type Writer, unencodable } from './codec.js';
 import { invalidMessage } from './errors.js';
 
@@ -155,97 +154,24 @@ export const SignerIdentityCodec: Codec<SignerIdentity> = {
   },
 };
 
-/**
- * Fast path of Signature.encode for the usual `cert_hash` identity (every message and every
- * StoredData carries one): when every field is in range and the room is there, writes
- * `algorithm ‖ identity_type ‖ length ‖ hash_alg ‖ certificate_hash<1> ‖ signature_value<2>`
- * in one go and returns true; otherwise writes nothing and returns false, and the per-field
- * path runs (and throws what it always threw).
- */
-function encodeCertHashSignature(v: Signature, w: Writer): boolean {
-  const id = v.identity;
-  if (id.identityType !== SignerIdentityType.cert_hash || !('certificateHash' in id)) return false;
-  const h = id.certificateHash;
-  const sv = v.signatureValue;
-  const alg = v.algorithm;
-  const p = w.pos;
-  const end = p + 9 + h.length + sv.length;
-  if (
-    h.length > 0xff ||
-    sv.length > 0xffff ||
-    end > w.end ||
-    !isU8(alg.hash) ||
-    !isU8(alg.signature) ||
-    !isU8(id.hashAlg)
-  ) {
-    return false;
-  }
-  const b = w.buf;
-  b[p] = alg.hash;
-  b[p + 1] = alg.signature;
-  b[p + 2] = SignerIdentityType.cert_hash;
-  const length = 2 + h.length; // SignerIdentity.length: hash_alg, the hash's prefix, the hash
-  b[p + 3] = length >>> 8;
-  b[p + 4] = length; // Uint8Array stores keep the low 8 bits
-  b[p + 5] = id.hashAlg;
-  b[p + 6] = h.length;
-  copyBytes(b, h, p + 7);
-  const q = p + 7 + h.length;
-  b[q] = sv.length >>> 8;
-  b[q + 1] = sv.length;
-  copyBytes(b, sv, q + 2);
-  w.pos = end;
-  return true;
-}
-
-/**
- * Fast path of Signature.decode for a `cert_hash` identity whose bytes are all there and
- * consistent (identity length = 2 + hash length): same result as the per-field path, with
- * one bounds check. Returns undefined (position unchanged) for anything else, which the
- * per-field path then decodes or rejects with its usual field and offset.
- */
-function decodeCertHashSignature(r: Reader): Signature | undefined {
-  const b = r.buf;
-  const p = r.pos;
-  if (r.end - p < 7 || b[p + 2] !== SignerIdentityType.cert_hash) return undefined;
-  const hashLength = b[p + 6];
-  const q = p + 7 + hashLength;
-  if (((b[p + 3] << 8) | b[p + 4]) !== 2 + hashLength || q + 2 > r.end) return undefined;
-  const valueLength = (b[q] << 8) | b[q + 1];
-  if (q + 2 + valueLength > r.end) return undefined;
-  const hash = b[p];
-  const signature = b[p + 1];
-  const hashAlg = b[p + 5];
-  r.pos = p + 7;
-  const certificateHash = r.bytes(hashLength, 'SignerIdentity.certificate_hash');
-  r.pos = q + 2;
-  const signatureValue = r.bytes(valueLength, 'Signature.signature_value');
-  return {
-    algorithm: { hash, signature },
-    identity: { identityType: SignerIdentityType.cert_hash, hashAlg, certificateHash },
-    signatureValue,
-  };
-}
-
 export const SignatureCodec: Codec<Signature> = {
   encodedLength(v) {
-    const id = v.identity;
     // algorithm (2), identity type (1), identity length (2), hash_alg (1), hash<0..255>,
-    // signature_value<0..2^16-1>: the common cert_hash case without the identity's codec
-    if (id.identityType === SignerIdentityType.cert_hash && 'certificateHash' in id) {
-      return 9 + id.certificateHash.length + v.signatureValue.length;
-    }
-    return 2 + SignerIdentityCodec.encodedLength(id) + 2 + v.signatureValue.length;
+    // signature_value<0..2^16-1>: the common cert_hash(_node_id) case without the identity's
+    // codec
+    const hash = identityHash(v.identity);
+    if (hash !== undefined) return 9 + hash.length + v.signatureValue.length;
+    return 2 + SignerIdentityCodec.encodedLength(v.identity) + 2 + v.signatureValue.length;
   },
   encode(v, w) {
-    if (encodeCertHashSignature(v, w)) return;
+    if (putHashSignature(v, w)) return;
     w.u8(v.algorithm.hash, 'Signature.algorithm.hash');
     w.u8(v.algorithm.signature, 'Signature.algorithm.signature');
     SignerIdentityCodec.encode(v.identity, w);
     w.opaque(v.signatureValue, 2, 'Signature.signature_value');
   },
   decode(r) {
-    const fast = decodeCertHashSignature(r);
+    const fast = readHashSignature(r);
     if (fast !== undefined) return fast;
     const hash = r.u8('Signature.algorithm.hash');
     const signature = r.u8('Signature.algorithm.signature');

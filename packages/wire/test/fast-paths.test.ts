@@ -3,9 +3,9 @@
  * shortcut: same bytes on encode, same values on decode, and — for any input, valid or
  * mutated — the same outcome: either both accept with equal results, or both reject with the
  * same error code, field and offset. The references are composed here from the per-field
- * codecs (ForwardingHeaderCodec, MessageContentsCodec, SecurityBlockCodec,
- * storedDataValueCodec, SignatureCodec, readKindValues, vectorCodec), which the fast paths
- * never call for the shapes they accept.
+ * codecs (forwardingHeaderCodec, MessageContentsCodec, GenericCertificateCodec,
+ * SignerIdentityCodec, storedDataValueCodec, readKindValues, vectorCodec), which the fast
+ * paths never call for the shapes they accept.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ import {
   type GenericCertificate,
   type Message,
   type ModelOf,
+  type SecurityBlock,
+  type Signature,
   type SignerIdentity,
   type StoreKindData,
   type StoreReq,
@@ -22,11 +24,11 @@ import {
   type StoredDataModel,
   type WireOptions,
   FRAGMENT_LAST_BIT,
+  GenericCertificateCodec,
   FRAGMENT_OFFSET_MASK,
   MessageContentsCodec,
   Reader,
-  SecurityBlockCodec,
-  SignatureCodec,
+  SignerIdentityCodec,
   Writer,
   decodeExact,
   decodeForwardingHeaderFrom,
@@ -127,10 +129,53 @@ const commonMessage: fc.Arbitrary<Message> = fc.record({
   }),
 });
 
+/** Signature by the per-field codecs (§6.3.4): no fast path for any identity type. */
+const referenceSignature: Codec<Signature> = {
+  encodedLength: (v) =>
+    2 + SignerIdentityCodec.encodedLength(v.identity) + 2 + v.signatureValue.length,
+  encode(v, w) {
+    w.u8(v.algorithm.hash, 'Signature.algorithm.hash');
+    w.u8(v.algorithm.signature, 'Signature.algorithm.signature');
+    SignerIdentityCodec.encode(v.identity, w);
+    w.opaque(v.signatureValue, 2, 'Signature.signature_value');
+  },
+  decode(r) {
+    const hash = r.u8('Signature.algorithm.hash');
+    const signature = r.u8('Signature.algorithm.signature');
+    const identity = SignerIdentityCodec.decode(r);
+    const signatureValue = r.opaque(2, 'Signature.signature_value');
+    return { algorithm: { hash, signature }, identity, signatureValue };
+  },
+};
+
+/** SecurityBlock by the per-field codecs (§6.3.4). */
+const referenceSecurityBlock: Codec<SecurityBlock> = {
+  encodedLength: (v) =>
+    2 +
+    v.certificates.reduce((n, c) => n + GenericCertificateCodec.encodedLength(c), 0) +
+    referenceSignature.encodedLength(v.signature),
+  encode(v, w) {
+    const at = w.beginVector(2, 'SecurityBlock.certificates');
+    for (const c of v.certificates) GenericCertificateCodec.encode(c, w);
+    w.endVector(at, 2, 'SecurityBlock.certificates');
+    referenceSignature.encode(v.signature, w);
+  },
+  decode(r) {
+    const saved = r.enter(r.u16('SecurityBlock.certificates'), 'SecurityBlock.certificates');
+    const certificates = r.list(
+      GenericCertificateCodec.decode,
+      Infinity,
+      'SecurityBlock.certificates',
+    );
+    r.leave(saved, 'SecurityBlock.certificates');
+    return { certificates, signature: referenceSignature.decode(r) };
+  },
+};
+
 /** The message encoded part by part with the per-field codecs. */
 function referenceEncode(m: Message, opts?: WireOptions): Uint8Array {
   const contents = encodeToBytes(MessageContentsCodec, m.messageContents);
-  const security = encodeToBytes(SecurityBlockCodec, m.securityBlock);
+  const security = encodeToBytes(referenceSecurityBlock, m.securityBlock);
   const fh = forwardingHeaderCodec(opts);
   const headerLength = fh.encodedLength(m.forwardingHeader);
   const total = headerLength + contents.length + security.length;
@@ -154,7 +199,7 @@ function referenceDecode(b: Uint8Array, opts?: WireOptions) {
   const headerLength = r.pos;
   const messageContents = MessageContentsCodec.decode(r);
   const contentsBytes = r.range(headerLength, r.pos, 'MessageContents');
-  const securityBlock = SecurityBlockCodec.decode(r);
+  const securityBlock = referenceSecurityBlock.decode(r);
   r.done('Message');
   return { forwardingHeader, messageContents, securityBlock, contentsBytes, headerLength };
 }
@@ -372,13 +417,13 @@ function referenceStoredData(model: StoredDataModel): Codec<StoredData> {
   const value = storedDataValueCodec(model);
   return {
     encodedLength: (v) =>
-      16 + value.encodedLength(v.value) + SignatureCodec.encodedLength(v.signature),
+      16 + value.encodedLength(v.value) + referenceSignature.encodedLength(v.signature),
     encode(v, w) {
       const at = w.beginVector(4, 'StoredData.length');
       w.u64(v.storageTime, 'StoredData.storage_time');
       w.u32(v.lifetime, 'StoredData.lifetime');
       value.encode(v.value, w);
-      SignatureCodec.encode(v.signature, w);
+      referenceSignature.encode(v.signature, w);
       w.endVector(at, 4, 'StoredData.length');
     },
     decode(r) {
@@ -386,7 +431,7 @@ function referenceStoredData(model: StoredDataModel): Codec<StoredData> {
       const storageTime = r.u64('StoredData.storage_time');
       const lifetime = r.u32('StoredData.lifetime');
       const v = value.decode(r);
-      const signature = SignatureCodec.decode(r);
+      const signature = referenceSignature.decode(r);
       r.leave(saved, 'StoredData');
       return { storageTime, lifetime, value: v, signature };
     },

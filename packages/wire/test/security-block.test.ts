@@ -55,31 +55,39 @@ describe('SecurityBlock (RFC 6940 §6.3.4)', () => {
   });
 });
 
-describe('Signature fast paths for cert_hash identities (bench/wire pass 3)', () => {
+describe('Signature fast paths for cert_hash and cert_hash_node_id identities (bench/wire)', () => {
   const bytesOf = (n: number, b: number): Uint8Array => new Uint8Array(n).fill(b);
   const hexOf = (u: Uint8Array): string => Buffer.from(u).toString('hex');
   const be16 = (n: number): string => n.toString(16).padStart(4, '0');
 
   it('writes and reads the same bytes as the per-field layout, at every length edge', () => {
-    for (const hashLength of [0, 1, 32, 253, 254, 255]) {
-      for (const valueLength of [0, 256, 0xffff]) {
-        const v: Signature = {
-          algorithm: { hash: 4, signature: 1 },
-          identity: { identityType: 1, hashAlg: 4, certificateHash: bytesOf(hashLength, 0x11) },
-          signatureValue: bytesOf(valueLength, 0x5a),
-        };
-        const b = encodeToBytes(SignatureCodec, v);
-        const expected =
-          '0401' +
-          '01' +
-          be16(2 + hashLength) +
-          '04' +
-          hashLength.toString(16).padStart(2, '0') +
-          '11'.repeat(hashLength) +
-          be16(valueLength) +
-          '5a'.repeat(valueLength);
-        expect(hexOf(b) === expected, `${hashLength}/${valueLength}`).toBe(true);
-        expect(decodeExact(SignatureCodec, b)).toEqual(v);
+    for (const identityType of [1, 2] as const) {
+      for (const hashLength of [0, 1, 32, 253, 254, 255]) {
+        for (const valueLength of [0, 256, 0xffff]) {
+          const hash = bytesOf(hashLength, 0x11);
+          const v: Signature = {
+            algorithm: { hash: 4, signature: 1 },
+            identity:
+              identityType === 1
+                ? { identityType, hashAlg: 4, certificateHash: hash }
+                : { identityType, hashAlg: 4, certificateNodeIdHash: hash },
+            signatureValue: bytesOf(valueLength, 0x5a),
+          };
+          const b = encodeToBytes(SignatureCodec, v);
+          const expected =
+            '0401' +
+            `0${identityType}` +
+            be16(2 + hashLength) +
+            '04' +
+            hashLength.toString(16).padStart(2, '0') +
+            '11'.repeat(hashLength) +
+            be16(valueLength) +
+            '5a'.repeat(valueLength);
+          const what = `${identityType}/${hashLength}/${valueLength}`;
+          expect(hexOf(b) === expected, what).toBe(true);
+          expect(SignatureCodec.encodedLength(v), what).toBe(b.length);
+          expect(decodeExact(SignatureCodec, b)).toEqual(v);
+        }
       }
     }
   });
