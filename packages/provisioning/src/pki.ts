@@ -6,6 +6,8 @@
  */
 import 'reflect-metadata';
 import { createPublicKey, randomBytes, sign, webcrypto, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { ReloadError } from '@reload/wire';
 import type { Credentials } from '@reload/security';
@@ -94,33 +96,6 @@ export async function issueLeafCertificate(opts: IssueLeafOptions): Promise<Uint
   return new Uint8Array(cert.rawData);
 }
 
-/** Content start and end (exclusive) of the DER element that begins at `at`. */
-function derElement(der: Uint8Array, at: number): { content: number; end: number } {
-  const bad = (): never => {
-    throw new ReloadError('CERT_MALFORMED', 'not a DER certificate');
-  };
-  if (at + 2 > der.length) return bad();
-  let len = der[at + 1];
-  let content = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || content + n > der.length) return bad();
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[content++];
-  }
-  if (content + len > der.length) return bad();
-  return { content, end: content + len };
-}
-
-/** A DER element: `tag`, definite length, then the parts. */
-function derEncode(tag: number, ...parts: Uint8Array[]): Uint8Array {
-  const len = parts.reduce((n, p) => n + p.length, 0);
-  const lenBytes: number[] = [];
-  for (let n = len; n > 0; n = Math.floor(n / 256)) lenBytes.unshift(n % 256);
-  const head = len < 0x80 ? [tag, len] : [tag, 0x80 | lenBytes.length, ...lenBytes];
-  return new Uint8Array(Buffer.concat([Uint8Array.from(head), ...parts]));
-}
-
 /**
  * Signs the TBSCertificate of `draft` with `caKey` and returns the certificate (DER). The
  * draft is a complete certificate whose TBSCertificate is the one wanted — issuer, authority
@@ -133,19 +108,22 @@ function derEncode(tag: number, ...parts: Uint8Array[]): Uint8Array {
  * @throws ReloadError `CERT_MALFORMED` when `draft` is not a DER certificate.
  */
 export function signDraftCertificate(draft: Uint8Array, caKey: KeyObject): Uint8Array {
-  const outer = derElement(draft, 0);
-  if (draft[0] !== 0x30 || outer.end !== draft.length)
+  let cert: Certificate;
+  try {
+    cert = AsnConvert.parse(draft, Certificate);
+  } catch {
     throw new ReloadError('CERT_MALFORMED', 'not a DER certificate');
-  const tbs = derElement(draft, outer.content);
-  const alg = derElement(draft, tbs.end);
-  if (draft[outer.content] !== 0x30 || draft[tbs.end] !== 0x30)
+  }
+  // DER only: the re-encoded draft must be the draft itself (no trailing bytes, no BER), so
+  // that the TBSCertificate signed below is byte for byte the one that was built
+  if (!Buffer.from(AsnConvert.serialize(cert)).equals(draft)) {
     throw new ReloadError('CERT_MALFORMED', 'not a DER certificate');
-  const tbsBytes = draft.subarray(outer.content, tbs.end);
-  const signature = sign('sha256', tbsBytes, caKey);
-  return derEncode(
-    0x30,
-    tbsBytes,
-    draft.subarray(tbs.end, alg.end),
-    derEncode(0x03, Uint8Array.of(0), signature),
+  }
+  const tbs = AsnConvert.serialize(cert.tbsCertificate);
+  const signature = sign('sha256', new Uint8Array(tbs), caKey);
+  cert.signatureValue = signature.buffer.slice(
+    signature.byteOffset,
+    signature.byteOffset + signature.byteLength,
   );
+  return new Uint8Array(AsnConvert.serialize(cert));
 }
