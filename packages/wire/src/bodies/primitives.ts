@@ -125,6 +125,8 @@ export function vectorCodec<T>(
     for (const x of v) n += elem.encodedLength(x);
     return n;
   };
+  // called as a method, as element codecs may rely on `this`
+  const decodeElem = (r: Reader): T => elem.decode(r);
   return {
     encodedLength: (v) => width + bodyLength(v),
     encode(v, w) {
@@ -144,14 +146,9 @@ export function vectorCodec<T>(
         );
       }
       const saved = r.enter(len, field);
-      let out: T[] | undefined; // `[first]` then push (see Reader.list)
-      while (r.pos < r.end) {
-        const x = elem.decode(r);
-        if (out === undefined) out = [x];
-        else out.push(x);
-      }
+      const out = r.list(decodeElem, Infinity, field);
       r.end = saved;
-      return out ?? [];
+      return out;
     },
   };
 }

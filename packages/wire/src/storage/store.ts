@@ -95,8 +95,7 @@ export function readKindValues(
   if (model === undefined) return { rawValues: r.opaque(4, field) };
   const codec = storedDataCodec(model);
   const saved = r.enter(r.u32(field), field);
-  const values: StoredData[] = [];
-  while (r.pos < r.end) values.push(codec.decode(r));
+  const values = r.list(codec.decode, Infinity, field);
   r.end = saved;
   return { values };
 }
@@ -160,14 +159,9 @@ export function storeKindDataCodec(modelOf: ModelOf): Codec<StoreKindData> {
         if (p + 16 <= r.end) r.pos = p + 12;
         saved = r.enter(r.u32(field), field);
       }
-      let values: StoredData[] | undefined; // `[first]` then push (see Reader.list)
-      while (r.pos < r.end) {
-        const d = codec.decode(r);
-        if (values === undefined) values = [d];
-        else values.push(d);
-      }
+      const values = r.list(codec.decode, Infinity, field);
       r.end = saved;
-      return { kind, generationCounter, values: values ?? [] };
+      return { kind, generationCounter, values };
     },
   };
 }
@@ -226,14 +220,9 @@ export function storeReqCodec(modelOf: ModelOf): Codec<StoreReq> {
           const saved = r.end;
           r.pos = q + 4;
           r.end = q + 4 + length;
-          let kindData: StoreKindData[] | undefined; // `[first]` then push (see Reader.list)
-          while (r.pos < r.end) {
-            const k = kind.decode(r);
-            if (kindData === undefined) kindData = [k];
-            else kindData.push(k);
-          }
+          const kindData = r.list(kind.decode, Infinity, 'StoreReq.kind_data');
           r.end = saved;
-          return { resource, replicaNumber, kindData: kindData ?? [] };
+          return { resource, replicaNumber, kindData };
         }
       }
       const resource = readResourceId(r, 'StoreReq.resource');
