@@ -7,8 +7,10 @@
  * the field itself in V8 (bench/wire; docs/decisions/0173). Anything the fast path does not
  * accept goes through the per-field path, which throws the same errors as before.
  */
-import { copyBytes } from './builtins.js';
+import { copyBytes, putBigU64 } from './builtins.js';
 import type { Reader, Writer } from './codec.js';
+import { RELO_TOKEN } from './constants.js';
+import type { ForwardingHeader } from './forwarding-header.js';
 import type { Signature, SignerIdentity } from './security-block.js';
 
 // SignerIdentityType cert_hash (1) and cert_hash_node_id (2) (§6.3.4): security-block.ts names
@@ -175,4 +177,37 @@ export function readHashSignature(r: Reader): Signature | undefined {
         : { identityType: CERT_HASH_NODE_ID, hashAlg, certificateNodeIdHash: certHash },
     signatureValue,
   };
+}
+
+/**
+ * Writes the 38 fixed bytes of a ForwardingHeader at `p` of `b` (`view`: a DataView over `b`)
+ * with `length` and the three list lengths given; every field already checked (uint ranges,
+ * room). Shared by the fast paths of encodeForwardingHeader and encodeMessage (decision 0171).
+ */
+export function putFixedHeader(
+  b: Uint8Array,
+  view: DataView,
+  p: number,
+  h: ForwardingHeader,
+  length: number,
+  via: number,
+  dst: number,
+  opt: number,
+): void {
+  putU32(b, p, RELO_TOKEN);
+  putU32(b, p + 4, h.overlay);
+  b[p + 8] = h.configurationSequence >>> 8;
+  b[p + 9] = h.configurationSequence;
+  b[p + 10] = h.version;
+  b[p + 11] = h.ttl;
+  putU32(b, p + 12, h.fragment);
+  putU32(b, p + 16, length);
+  putBigU64(view, p + 20, h.transactionId);
+  putU32(b, p + 28, h.maxResponseLength);
+  b[p + 32] = via >>> 8;
+  b[p + 33] = via;
+  b[p + 34] = dst >>> 8;
+  b[p + 35] = dst;
+  b[p + 36] = opt >>> 8;
+  b[p + 37] = opt;
 }

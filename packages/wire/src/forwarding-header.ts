@@ -22,7 +22,7 @@
  * } ForwardingHeader;               // 38 fixed bytes + the three lists
  * ```
  */
-import { bigU64, putBigU64 } from './builtins.js';
+import { bigU64 } from './builtins.js';
 import { type Codec, Reader, type Writer, unencodable } from './codec.js';
 import {
   DestinationType,
@@ -37,7 +37,7 @@ import {
   RELOAD_VERSION,
 } from './constants.js';
 import { invalidMessage, ReloadError } from './errors.js';
-import { getU32, isU16, isU32, isU8, putBytes, putU32 } from './fast.js';
+import { getU32, isU16, isU32, isU8, putBytes, putFixedHeader } from './fast.js';
 
 /** `typedef opaque NodeId[NodeIdLength]` (§6.3.1.1): 16–20 bytes fixed per overlay. */
 export type NodeId = Uint8Array;
@@ -317,39 +317,6 @@ export function makeFragmentField(offset: number, last: boolean): number {
     throw unencodable('ForwardingHeader.fragment', `offset ${offset} does not fit 24 bits`);
   }
   return (FRAGMENT_HIGH_BIT | (last ? FRAGMENT_LAST_BIT : 0) | offset) >>> 0;
-}
-
-/**
- * Writes the 38 fixed bytes of a ForwardingHeader at `p` of `b` (`view`: a DataView over `b`)
- * with `length` and the three list lengths given; every field already checked (uint ranges,
- * room). Shared by the fast paths of encodeForwardingHeader and encodeMessage (decision 0171).
- */
-export function putFixedHeader(
-  b: Uint8Array,
-  view: DataView,
-  p: number,
-  h: ForwardingHeader,
-  length: number,
-  via: number,
-  dst: number,
-  opt: number,
-): void {
-  putU32(b, p, RELO_TOKEN);
-  putU32(b, p + 4, h.overlay);
-  b[p + 8] = h.configurationSequence >>> 8;
-  b[p + 9] = h.configurationSequence;
-  b[p + 10] = h.version;
-  b[p + 11] = h.ttl;
-  putU32(b, p + 12, h.fragment);
-  putU32(b, p + 16, length);
-  putBigU64(view, p + 20, h.transactionId);
-  putU32(b, p + 28, h.maxResponseLength);
-  b[p + 32] = via >>> 8;
-  b[p + 33] = via;
-  b[p + 34] = dst >>> 8;
-  b[p + 35] = dst;
-  b[p + 36] = opt >>> 8;
-  b[p + 37] = opt;
 }
 
 /** Bytes the ForwardingHeader occupies: 38 + via + destination + options. */

@@ -20,8 +20,17 @@ import {
   RELO_TOKEN,
   RELOAD_VERSION,
 } from './constants.js';
-import { isU16, isU32, isU64, isU8, putBytes, putU32, readHashSignature } from './fast.js';
-import { type Destination, type ForwardingHeader, putFixedHeader } from './forwarding-header.js';
+import {
+  isU16,
+  isU32,
+  isU64,
+  isU8,
+  putBytes,
+  putFixedHeader,
+  putU32,
+  readHashSignature,
+} from './fast.js';
+import type { Destination, ForwardingHeader } from './forwarding-header.js';
 import { type BodySource, isValidMessageCode, type MessageContents } from './message-contents.js';
 import type { DecodedMessage, DecodedMessageWithBody, Message } from './message.js';
 import { type GenericCertificate, SignatureCodec } from './security-block.js';
